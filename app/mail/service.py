@@ -1,0 +1,41 @@
+"""Queueing e-mails: rendered now (in the recipient's locale), sent later by the worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.jobs.service import enqueue
+from app.mail.models import OutboxEmail
+from app.mail.rendering import render_email
+
+
+def queue_email(
+    db: Session,
+    *,
+    territory_id: int | None,
+    person_id: int | None,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    locale: str = "fr",
+    headers: dict[str, str] | None = None,
+) -> OutboxEmail:
+    """Renders ``templates/emails/<template>.txt`` (first line: subject) and queues it."""
+    if any(c in to for c in "\r\n"):
+        raise ValueError("line break in an e-mail address")
+    subject, text, html = render_email(template, context, locale)
+    email = OutboxEmail(
+        territory_id=territory_id,
+        person_id=person_id,
+        to_address=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers=headers or {},
+    )
+    db.add(email)
+    db.flush()
+    enqueue(db, "send_email", {"email_id": email.id})
+    return email

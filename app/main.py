@@ -1,0 +1,83 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.config import Settings, get_settings
+from app.db.session import Database, get_database
+from app.security.ratelimit import RateLimiter
+from app.territories.context import TerritoryResolver
+from app.web import errors
+from app.web.auth import get_viewer
+from app.web.csrf import csrf_protect
+from app.web.middleware import CaillouxMiddleware
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+# Form bodies above this size are refused while streaming (413), before being buffered.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or get_database(settings.database_url)
+    logging.basicConfig(level=logging.INFO if not settings.is_production else logging.WARNING)
+
+    app = FastAPI(
+        title="Cailloux API",
+        version="1",
+        summary="JSON API of Cailloux (fifty-fifty initiatives, petitions, council dashboards).",
+        docs_url=None if settings.is_production else "/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        max_body_size=MAX_BODY_BYTES,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.secret_key = settings.get_secret_key()
+    app.state.territory_resolver = TerritoryResolver(
+        database, settings.default_territory if not settings.is_production else None
+    )
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
+
+    app.add_middleware(CaillouxMiddleware)
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    from app.accounts import profile_routes
+    from app.accounts import routes as accounts_routes
+    from app.admin import routes as admin_routes
+    from app.agent_tasks import routes as tasks_routes
+    from app.api import routes as api_routes
+    from app.home import routes as home_routes
+    from app.legal import routes as legal_routes
+    from app.mail import routes as mail_routes
+    from app.notifications import routes as notification_routes
+    from app.privacy import routes as privacy_routes
+
+    html_deps = [Depends(csrf_protect), Depends(get_viewer)]
+    for module in (
+        home_routes,
+        legal_routes,
+        accounts_routes,
+        profile_routes,
+        notification_routes,
+        privacy_routes,
+        admin_routes,
+        tasks_routes,
+    ):
+        app.include_router(module.router, dependencies=html_deps, include_in_schema=False)
+    if not settings.is_production:
+        app.include_router(mail_routes.router, dependencies=html_deps, include_in_schema=False)
+    app.include_router(api_routes.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

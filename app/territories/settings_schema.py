@@ -1,0 +1,71 @@
+"""The rules a territory sets for its fifty-fifty scheme and its petitions, with French defaults.
+
+Stored as JSON on the territory; later domains read them through these models so that a
+missing key always falls back to the documented default.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FiftyFiftyRules(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    # Value of one volunteer hour (SMIC brut since 1 Nov 2024: 11,88 €).
+    volunteer_hour_value_cents: int = Field(default=1188, ge=0, le=100_000)
+    # Town euros per resident euro of valuation: 1:1 for physical works, ½:1 otherwise (Seattle NMF).
+    match_ratio_physical_percent: int = Field(default=100, ge=0, le=1000)
+    match_ratio_activity_percent: int = Field(default=50, ge=0, le=1000)
+    max_town_share_cents: int = Field(default=800_000, ge=0, le=10_000_000_000)
+    review_deadline_days: int = Field(default=60, ge=1, le=365)
+    upkeep_years: int = Field(default=3, ge=0, le=30)
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+
+
+class PetitionRules(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    answer_threshold_minimum: int = Field(default=50, ge=1, le=10_000_000)
+    answer_threshold_percent: float = Field(default=1.0, ge=0, le=100)
+    council_threshold_minimum: int = Field(default=300, ge=1, le=10_000_000)
+    council_threshold_percent: float = Field(default=5.0, ge=0, le=100)
+    answer_deadline_days: int = Field(default=60, ge=1, le=365)
+    open_period_months: int = Field(default=3, ge=1, le=24)
+    # Which count the thresholds use: signers who live/work/use services in the town, or everyone.
+    threshold_basis: Literal["town", "total"] = "town"
+
+
+class TerritorySettings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    fifty_fifty: FiftyFiftyRules = Field(default_factory=FiftyFiftyRules)
+    petitions: PetitionRules = Field(default_factory=PetitionRules)
+    # Plain-words presentation of the scheme, shown on the home page (Markdown).
+    scheme_intro: str = Field(default="", max_length=5000)
+    require_second_factor_for_staff: bool = False
+
+
+class LegalNotices(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    controller: str = Field(default="", max_length=300)
+    controller_address: str = Field(default="", max_length=500)
+    dpo_contact: str = Field(default="", max_length=300)
+    publication_director: str = Field(default="", max_length=300)
+    host: str = Field(default="", max_length=500)
+    contact_email: str = Field(default="", max_length=254)
+
+
+class AccessibilityStatement(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    # "non_conforme" until an audit is entered (RGAA: no audit means non-conforming).
+    status: Literal["non_conforme", "partiellement_conforme", "totalement_conforme"] = "non_conforme"
+    audit_date: str = Field(default="", max_length=10)
+    audit_rate_percent: float | None = Field(default=None, ge=0, le=100)
+    auditor: str = Field(default="", max_length=300)
+    contact: str = Field(default="", max_length=500)
+    non_accessible_content: str = Field(default="", max_length=5000)
