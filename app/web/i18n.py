@@ -62,7 +62,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def pgettext(context: str, message: str) -> str:
-    return _translations(get_locale()).pgettext(context, message)
+    return str(_translations(get_locale()).pgettext(context, message))
 
 
 _ = gettext

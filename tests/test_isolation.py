@@ -1,0 +1,82 @@
+"""Territories never see each other's data: every route that takes an identifier, called by a
+user of territory A (holding every role) with the identifiers of territory B's objects, answers
+404. The routes are read from the application's route table, so a new route is covered."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.core.tokens import hmac_hex
+from app.db.base import Base
+from app.db.session import unit_of_work
+from app.territories.models import CouncilSitting, Theme
+from tests.factories import Factory
+
+PARAM_RE = re.compile(r"{([^}:]+)(?::[^}]+)?}")
+# Parameters that are not object identifiers: signed tokens carry their own authorisation.
+NOT_IDENTIFIERS = {"token"}
+
+
+def _public_ids_of(factory: Factory, territory_id: int) -> list[str]:
+    ids: list[str] = []
+    with unit_of_work(factory.database) as db:
+        for mapper in Base.registry.mappers:
+            cls = mapper.class_
+            if hasattr(cls, "public_id") and hasattr(cls, "territory_id"):
+                ids.extend(db.scalars(select(cls.public_id).where(cls.territory_id == territory_id)))
+    return ids
+
+
+def _populate(factory: Factory, slug: str) -> None:
+    import datetime as dt
+
+    tid = factory.territories[slug]
+    factory.account(f"admin@{slug}.test", territory=slug, roles=("admin", "agent", "executive", "council_member"))
+    with unit_of_work(factory.database) as db:
+        db.add(Theme(territory_id=tid, name=f"Thème {slug}"))
+        db.add(CouncilSitting(territory_id=tid, sitting_date=dt.date(2027, 1, 15), title="Séance"))
+
+
+def test_every_identifier_route_hides_other_territories(app: FastAPI, factory: Factory, client: TestClient) -> None:
+    factory.territory(slug="autre", name="Autreville", host="autre.test", insee="59350")
+    _populate(factory, "autre")
+    other_ids = _public_ids_of(factory, factory.territories["autre"])
+    assert len(other_ids) >= 5
+
+    me = factory.account("staff@loos.test", roles=("admin", "agent", "executive", "council_member"))
+    token = factory.login(client, me)
+    csrf = hmac_hex(app.state.secret_key, "csrf:session:" + token)
+    with unit_of_work(factory.database) as db:
+        from app.accounts.tokens import create_token
+        from app.accounts.viewer import Viewer
+        from app.accounts.models import Account, Person
+
+        account = db.get_one(Account, me.id)
+        person = db.get_one(Person, account.person_id)
+        actor = Viewer(person_id=person.id, account_id=account.id, territory_id=account.territory_id, label="staff")
+        _api_token, raw = create_token(db, actor, "isolation", ["read", "write"], None)
+
+    checked = 0
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        params = [p for p in PARAM_RE.findall(route.path) if p not in NOT_IDENTIFIERS]
+        if not params or len(params) != len(PARAM_RE.findall(route.path)):
+            continue
+        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            for other_id in other_ids:
+                path = route.path
+                for p in params:
+                    path = re.sub(r"{" + p + r"(?::[^}]+)?}", other_id, path)
+                headers = {"X-CSRF-Token": csrf}
+                if path.startswith("/api/"):
+                    headers = {"Authorization": f"Bearer {raw}"}
+                response = client.request(method, path, headers=headers, data={} if method != "GET" else None)
+                assert response.status_code == 404, f"{method} {route.path} with another territory's id -> {response.status_code}"
+                checked += 1
+    assert checked > 0, "no route takes an identifier: the test would prove nothing"
