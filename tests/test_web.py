@@ -89,3 +89,32 @@ def test_accept_language_negotiation() -> None:
     assert i18n.negotiate("de-DE, fr;q=0.5") == "fr"
     assert i18n.negotiate(None) == "fr"
     assert i18n.negotiate("de") == "fr"
+
+
+def test_database_down_gives_503_with_retry_after(app: FastAPI) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    @app.get("/db-down-for-test")
+    def down() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    @app.get("/api/v1/db-down-for-test")
+    def api_down() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    with TestClient(app, base_url="http://loos.test") as c:
+        from tests.factories import Factory
+
+        Factory(app.state.database, app).territory()
+        page = c.get("/db-down-for-test")
+        api = c.get("/api/v1/db-down-for-test")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+    assert "momentanément indisponible" in page.text and "connection refused" not in page.text
+    assert api.status_code == 503 and api.headers["content-type"].startswith("application/problem+json")
+
+
+def test_htmx_error_goes_to_the_live_region(client: TestClient) -> None:
+    r = client.get("/nulle-part", headers={"HX-Request": "true"})
+    assert r.status_code == 404
+    assert r.headers["HX-Retarget"] == "#toasts"
+    assert "<html" not in r.text and "Page introuvable" in r.text

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import Person
+from app.accounts import service as accounts
+from app.accounts.models import Account, Person
 from app.accounts.viewer import Viewer
-from app.api.schemas import Me, NamedRef, SittingOut, TerritoryInfo, TerritoryOut, Thresholds
+from app.api.schemas import Me, MeUpdate, NamedRef, SittingOut, TerritoryInfo, TerritoryOut, Thresholds
+from app.core.errors import Invalid
 from app.territories import service as territories
 from app.territories.context import TerritoryContext
 from app.territories.models import Neighbourhood
+from app.web.i18n import _
 
 
 def territory_out(territory: TerritoryContext) -> TerritoryOut:
@@ -53,3 +57,31 @@ def territory_info(db: Session, territory: TerritoryContext) -> TerritoryInfo:
             SittingOut(public_id=s.public_id, sitting_date=s.sitting_date, title=s.title) for s in overview.next_sittings
         ],
     )
+
+
+def update_me(db: Session, viewer: Viewer, territory: TerritoryContext, data: MeUpdate, scopes: list[str]) -> Me:
+    """Applies a partial profile update (only the fields sent) through the accounts service."""
+    person = db.get_one(Person, viewer.person_id)
+    account = db.get_one(Account, viewer.account_id)
+    neighbourhood_id = person.neighbourhood_id
+    if data.neighbourhood_id is not None:
+        if data.neighbourhood_id == "":
+            neighbourhood_id = None
+        else:
+            found = db.scalar(
+                select(Neighbourhood.id).where(
+                    Neighbourhood.public_id == data.neighbourhood_id, Neighbourhood.territory_id == territory.id
+                )
+            )
+            if found is None:
+                raise Invalid(_("Quartier inconnu dans ce territoire."), field="neighbourhood_id")
+            neighbourhood_id = found
+    accounts.update_profile(
+        db,
+        viewer,
+        display_name=data.display_name if data.display_name is not None else person.display_name,
+        neighbourhood_id=neighbourhood_id,
+        locale=data.locale or account.locale,
+    )
+    refreshed = Viewer(**{**viewer.__dict__, "display_name": person.display_name, "locale": account.locale})
+    return me(db, refreshed, territory, scopes)
