@@ -36,7 +36,7 @@ def _populate(factory: Factory, slug: str) -> None:
     import datetime as dt
 
     tid = factory.territories[slug]
-    factory.account(f"admin@{slug}.test", territory=slug, roles=("admin", "agent", "executive", "council_member"))
+    factory.account(f"admin-{slug}@example.org", territory=slug, roles=("admin", "agent", "executive", "council_member"))
     with unit_of_work(factory.database) as db:
         db.add(Theme(territory_id=tid, name=f"Thème {slug}"))
         db.add(CouncilSitting(territory_id=tid, sitting_date=dt.date(2027, 1, 15), title="Séance"))
@@ -48,7 +48,7 @@ def test_every_identifier_route_hides_other_territories(app: FastAPI, factory: F
     other_ids = _public_ids_of(factory, factory.territories["autre"])
     assert len(other_ids) >= 5
 
-    me = factory.account("staff@loos.test", roles=("admin", "agent", "executive", "council_member"))
+    me = factory.account("staff@example.org", roles=("admin", "agent", "executive", "council_member"))
     token = factory.login(client, me)
     csrf = hmac_hex(app.state.secret_key, "csrf:session:" + token)
     with unit_of_work(factory.database) as db:

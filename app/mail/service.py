@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.jobs.service import enqueue
@@ -39,3 +40,15 @@ def queue_email(
     db.flush()
     enqueue(db, "send_email", {"email_id": email.id})
     return email
+
+
+def list_outbox(db: Session, territory_id: int, limit: int = 100) -> list[OutboxEmail]:
+    """The territory's queued and sent e-mails, newest first (development outbox page)."""
+    return list(
+        db.scalars(
+            select(OutboxEmail)
+            .where(OutboxEmail.territory_id == territory_id)
+            .order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
+            .limit(limit)
+        )
+    )
