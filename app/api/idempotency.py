@@ -69,7 +69,5 @@ def _find(db: Session, api_token_id: int, key: str) -> IdempotencyRecord | None:
 
 def _replay(record: IdempotencyRecord, request_fingerprint: str) -> tuple[int, dict[str, Any]]:
     if record.request_fingerprint != request_fingerprint:
-        raise Invalid(
-            _("Cette clé Idempotency-Key a déjà servi pour une autre requête."), field="Idempotency-Key"
-        )
+        raise Invalid(_("Cette clé Idempotency-Key a déjà servi pour une autre requête."), field="Idempotency-Key")
     return record.status_code, record.response_body

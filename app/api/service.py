@@ -54,7 +54,8 @@ def territory_info(db: Session, territory: TerritoryContext) -> TerritoryInfo:
         petition_thresholds=Thresholds(answer=th.answer, council=th.council, legal_request=th.legal_request),
         volunteer_hour_value_cents=territory.settings.fifty_fifty.volunteer_hour_value_cents,
         upcoming_sittings=[
-            SittingOut(public_id=s.public_id, sitting_date=s.sitting_date, title=s.title) for s in overview.next_sittings
+            SittingOut(public_id=s.public_id, sitting_date=s.sitting_date, title=s.title)
+            for s in overview.next_sittings
         ],
     )
 
