@@ -22,6 +22,18 @@ PARAM_RE = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 NOT_IDENTIFIERS = {"token"}
 
 
+def iter_api_routes(routes: list[object], prefix: str = "") -> list[tuple[str, APIRoute]]:
+    """Every APIRoute with its full path, including those of included routers."""
+    found: list[tuple[str, APIRoute]] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append((prefix + route.path, route))
+        elif hasattr(route, "original_router"):
+            sub_prefix = prefix + getattr(route.include_context, "prefix", "")  # type: ignore[attr-defined]
+            found.extend(iter_api_routes(route.original_router.routes, sub_prefix))  # type: ignore[attr-defined]
+    return found
+
+
 def _public_ids_of(factory: Factory, territory_id: int) -> list[str]:
     ids: list[str] = []
     with unit_of_work(factory.database) as db:
@@ -62,21 +74,19 @@ def test_every_identifier_route_hides_other_territories(app: FastAPI, factory: F
         _api_token, raw = create_token(db, actor, "isolation", ["read", "write"], None)
 
     checked = 0
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
-        params = [p for p in PARAM_RE.findall(route.path) if p not in NOT_IDENTIFIERS]
-        if not params or len(params) != len(PARAM_RE.findall(route.path)):
+    for full_path, route in iter_api_routes(app.routes):
+        params = [p for p in PARAM_RE.findall(full_path) if p not in NOT_IDENTIFIERS]
+        if not params or len(params) != len(PARAM_RE.findall(full_path)):
             continue
         for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
             for other_id in other_ids:
-                path = route.path
+                path = full_path
                 for p in params:
                     path = re.sub(r"{" + p + r"(?::[^}]+)?}", other_id, path)
                 headers = {"X-CSRF-Token": csrf}
                 if path.startswith("/api/"):
                     headers = {"Authorization": f"Bearer {raw}"}
                 response = client.request(method, path, headers=headers, data={} if method != "GET" else None)
-                assert response.status_code == 404, f"{method} {route.path} with another territory's id -> {response.status_code}"
+                assert response.status_code == 404, f"{method} {full_path} with another territory's id -> {response.status_code}"
                 checked += 1
     assert checked > 0, "no route takes an identifier: the test would prove nothing"

@@ -118,3 +118,14 @@ def test_htmx_error_goes_to_the_live_region(client: TestClient) -> None:
     assert r.status_code == 404
     assert r.headers["HX-Retarget"] == "#toasts"
     assert "<html" not in r.text and "Page introuvable" in r.text
+
+
+def test_signed_in_home_is_no_store(client: TestClient, factory: object) -> None:
+    from tests.factories import Factory
+
+    assert isinstance(factory, Factory)
+    assert "Cache-Control" not in client.get("/").headers
+    factory.login(client, factory.account())
+    r = client.get("/")
+    assert r.status_code == 200
+    assert r.headers["Cache-Control"] == "no-store"

@@ -117,6 +117,9 @@ class CaillouxMiddleware:
                 headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
                 if production:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+                if state.get("viewer") is not None or "authorization" in conn.headers:
+                    # Pages seen signed in hold personal data: never stored by a browser or a proxy.
+                    headers["Cache-Control"] = "no-store"
                 if content_type.startswith("text/html"):
                     headers.setdefault("Content-Security-Policy", CSP)
                     headers.add_vary_header("HX-Request")
