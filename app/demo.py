@@ -8,14 +8,17 @@ Figures that no source confirmed are marked « à valider » on the territory's 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts.contacts import ContactInput, create_contact
 from app.accounts.models import Account, AgeBracket, Person, PersonKind, Role
 from app.accounts.service import Registration, actor_for, normalise_email, register
+from app.accounts.sessions import active_roles
 from app.agent_tasks.models import AgentTask
+from app.agent_tasks.service import create_task
 from app.audit import service as audit
 from app.config import Settings, get_settings
 from app.core.actor import OPERATOR
@@ -365,7 +368,7 @@ def _account(
 
 def _contact_with_task(db: Session, territory: Territory, agent: tuple[Account, Person], summary: DemoSummary) -> None:
     agent_account, agent_person = agent
-    actor = actor_for(agent_account, agent_person)
+    actor = replace(actor_for(agent_account, agent_person), roles=active_roles(db, agent_account.id))
     contact = db.scalar(
         select(Person).where(
             Person.territory_id == territory.id,
@@ -374,28 +377,26 @@ def _contact_with_task(db: Session, territory: Territory, agent: tuple[Account, 
         )
     )
     if contact is None:
-        contact = Person(
-            territory_id=territory.id,
-            kind=PersonKind.CONTACT,
-            display_name=CONTACT_NAME,
-            phone=CONTACT_PHONE,
-            postal_address="Cité 5, 62750 Loos-en-Gohelle",
-            neighbourhood_id=_neighbourhood_id(db, territory.id, "Cité 5"),
-            preferred_contact="phone",
-            notes="Pas d'adresse e-mail ; préfère être appelée le matin.",
-            created_by_person_id=agent_person.id,
-        )
-        db.add(contact)
-        db.flush()
-        audit.record(
-            db, actor, "contact.create", "person", contact.public_id, territory_id=territory.id, reason="démonstration"
+        contact = create_contact(
+            db,
+            actor,
+            territory.id,
+            ContactInput(
+                display_name=CONTACT_NAME,
+                phone=CONTACT_PHONE,
+                postal_address="Cité 5, 62750 Loos-en-Gohelle",
+                neighbourhood_id=_neighbourhood_id(db, territory.id, "Cité 5"),
+                preferred_contact="phone",
+                notes="Pas d'adresse e-mail ; préfère être appelée le matin.",
+            ),
         )
         summary.contacts += 1
     task = db.scalar(
         select(AgentTask.id).where(AgentTask.person_id == contact.id, AgentTask.subject == CONTACT_TASK_SUBJECT)
     )
     if task is None:
-        row = AgentTask(
+        create_task(
+            db,
             territory_id=territory.id,
             person_id=contact.id,
             channel="phone",
@@ -404,17 +405,7 @@ def _contact_with_task(db: Session, territory: Territory, agent: tuple[Account, 
                 "Mme Carpentier est passée en mairie. Lui expliquer le fifty-fifty et l'aider à déposer "
                 "sa proposition ; la rappeler au " + CONTACT_PHONE + "."
             ),
-        )
-        db.add(row)
-        db.flush()
-        audit.record(
-            db,
-            actor,
-            "agent_task.create",
-            "agent_task",
-            row.public_id,
-            territory_id=territory.id,
-            reason="démonstration",
+            actor=actor,
         )
         summary.tasks += 1
 
