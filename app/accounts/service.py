@@ -6,15 +6,16 @@ Accounts and their persons belong to one territory; every lookup is scoped by it
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from email_normalize import normalize
+from email_normalize import Normalizer, Result, normalize
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts import passwords, sessions
-from app.accounts.models import Account, AgeBracket, EmailToken, Person, PersonKind
+from app.accounts import passwords, permissions, sessions
+from app.accounts.models import Account, AgeBracket, EmailToken, Person, PersonKind, UserSession
 from app.audit import service as audit
 from app.core.actor import SYSTEM, Actor
 from app.core.errors import Conflict, Invalid, NotFound
@@ -36,8 +37,25 @@ def normalise_email(raw: str) -> tuple[str, str]:
     except EmailNotValidError:
         raise Invalid(_("Saisissez une adresse e-mail valide, par exemple nom@exemple.fr."), field="email") from None
     address = info.normalized
-    key = normalize(address, skip_dns=True).normalized_address.casefold()
-    return address, key
+    return address, _canonical_key(address)
+
+
+def _canonical_key(address: str) -> str:
+    """Provider aliases folded (gmail dots, plus tags...) from a static map, without DNS.
+
+    ``email_normalize.normalize`` wraps the coroutine in ``asyncio.run``, which fails in a
+    thread that already runs an event loop (the worker, some test runners). Without DNS the
+    coroutine never suspends, so it is driven here directly, with no event loop at all.
+    """
+    coroutine = Normalizer(skip_dns=True).normalize(address)
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        result: Result = done.value
+        return result.normalized_address.casefold()
+    coroutine.close()  # it suspended: a library change; fall back to a private loop in a thread
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(normalize, address, True).result().normalized_address.casefold()
 
 
 def actor_for(account: Account, person: Person) -> Actor:
@@ -271,3 +289,158 @@ def change_password(db: Session, actor: Actor, current: str, new_password: str) 
     sessions.revoke_all(db, account.id, except_session_id=session_id)
     audit.record(db, actor, "account.change_password", "account", account.id, territory_id=account.territory_id)
     db.flush()
+
+
+# --- Link states, resending, logout ------------------------------------------------------------
+
+TOKEN_VALID = "valid"
+TOKEN_UNKNOWN = "unknown"
+TOKEN_USED = "used"
+TOKEN_EXPIRED = "expired"
+
+
+def email_token_state(db: Session, territory_id: int, token: str, purpose: str) -> str:
+    """Whether an e-mailed link can still be used, without using it (for the page it opens)."""
+    if not token:
+        return TOKEN_UNKNOWN
+    row = db.scalar(select(EmailToken).where(EmailToken.token_hash == hash_token(token), EmailToken.purpose == purpose))
+    if row is None or row.territory_id != territory_id:
+        return TOKEN_UNKNOWN
+    if row.used_at is not None:
+        return TOKEN_USED
+    if row.expires_at <= utcnow():
+        return TOKEN_EXPIRED
+    return TOKEN_VALID
+
+
+def resend_verification(db: Session, actor: Actor, base_url: str) -> bool:
+    """Mails a new verification link; False when the address is already verified."""
+    account = _own_account(db, actor)
+    if account.email_verified_at is not None:
+        return False
+    send_verification(db, account, base_url)
+    audit.record(db, actor, "account.resend_verification", "account", account.id, territory_id=account.territory_id)
+    return True
+
+
+def logout(db: Session, actor: Actor) -> None:
+    session_id = getattr(actor, "session_id", None)
+    if session_id is None or actor.account_id is None:
+        return
+    sessions.revoke(db, session_id)
+    audit.record(db, actor, "account.logout", "account", actor.account_id, territory_id=actor.territory_id)
+
+
+# --- Profile ("Mon espace") -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    display_name: str
+    email: str
+    email_verified: bool
+    neighbourhood_id: int | None
+    neighbourhood_name: str | None
+    age_bracket: str
+    locale: str
+    created_at: dt.datetime
+
+
+def _own_account(db: Session, actor: Actor) -> Account:
+    if actor.account_id is None:
+        raise NotFound(_("Compte introuvable."))
+    account = db.get(Account, actor.account_id)
+    if account is None or account.territory_id != actor.territory_id or account.disabled_at is not None:
+        raise NotFound(_("Compte introuvable."))
+    return account
+
+
+def get_profile(db: Session, actor: Actor) -> Profile:
+    account = _own_account(db, actor)
+    person = db.get_one(Person, account.person_id)
+    neighbourhood = db.get(Neighbourhood, person.neighbourhood_id) if person.neighbourhood_id else None
+    return Profile(
+        display_name=person.display_name,
+        email=account.email,
+        email_verified=account.email_verified_at is not None,
+        neighbourhood_id=person.neighbourhood_id,
+        neighbourhood_name=neighbourhood.name if neighbourhood else None,
+        age_bracket=person.age_bracket,
+        locale=account.locale,
+        created_at=account.created_at,
+    )
+
+
+SUPPORTED_LOCALES = ("fr", "en")
+
+
+def update_profile(db: Session, actor: Actor, *, display_name: str, neighbourhood_id: int | None, locale: str) -> None:
+    account = _own_account(db, actor)
+    person = db.get_one(Person, account.person_id)
+    display_name = display_name.strip()
+    if not display_name:
+        raise Invalid(_("Ce champ est obligatoire."), field="display_name")
+    if len(display_name) > 120:
+        raise Invalid(_("Saisissez au plus %(n)s caractères.") % {"n": 120}, field="display_name")
+    if locale not in SUPPORTED_LOCALES:
+        raise Invalid(_("Choisissez une des valeurs proposées."), field="locale")
+    check_neighbourhood(db, account.territory_id, neighbourhood_id)
+    changed = [
+        name
+        for name, old, new in (
+            ("display_name", person.display_name, display_name),
+            ("neighbourhood_id", person.neighbourhood_id, neighbourhood_id),
+            ("locale", account.locale, locale),
+        )
+        if old != new
+    ]
+    person.display_name = display_name
+    person.neighbourhood_id = neighbourhood_id
+    account.locale = locale
+    db.flush()
+    # The audit names what changed, not the values (no personal data in the log).
+    audit.record(
+        db,
+        actor,
+        "account.update_profile",
+        "account",
+        account.id,
+        territory_id=account.territory_id,
+        data={"changed": changed},
+    )
+
+
+# --- Sessions seen from "Mon espace" ------------------------------------------------------------
+
+
+def list_sessions(db: Session, actor: Actor) -> list[UserSession]:
+    account = _own_account(db, actor)
+    return sessions.list_active(db, account.id)
+
+
+def revoke_session(db: Session, actor: Actor, session_id: int) -> None:
+    """Ends one of the actor's other sessions. Another person's session answers 404."""
+    row = db.get(UserSession, session_id)
+    if row is None or not permissions.owns(actor, row.territory_id, row.account_id):
+        raise NotFound(_("Cette session n'existe pas ou a déjà pris fin."))
+    if row.revoked_at is not None:
+        return
+    if not permissions.can_revoke_session(actor, row):
+        raise Conflict(_("Pour fermer la session en cours, utilisez « Se déconnecter »."))
+    sessions.revoke(db, row.id)
+    audit.record(db, actor, "session.revoke", "user_session", row.id, territory_id=row.territory_id)
+
+
+def revoke_other_sessions(db: Session, actor: Actor) -> int:
+    account = _own_account(db, actor)
+    count = sessions.revoke_all(db, account.id, except_session_id=getattr(actor, "session_id", None))
+    audit.record(
+        db,
+        actor,
+        "session.revoke_all",
+        "account",
+        account.id,
+        territory_id=account.territory_id,
+        data={"count": count},
+    )
+    return count

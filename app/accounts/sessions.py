@@ -125,3 +125,32 @@ def revoke_all(db: Session, account_id: int, *, except_session_id: int | None = 
         stmt = stmt.where(UserSession.id != except_session_id)
     result = db.execute(stmt.values(revoked_at=utcnow()))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def revoke_by_token(db: Session, token: str, territory_id: int) -> int | None:
+    """Revokes the session a cookie token points to (this territory only); returns its id."""
+    session_id = db.scalar(
+        select(UserSession.id).where(
+            UserSession.token_hash == hash_token(token),
+            UserSession.territory_id == territory_id,
+            UserSession.revoked_at.is_(None),
+        )
+    )
+    if session_id is not None:
+        revoke(db, session_id)
+    return session_id
+
+
+def list_active(db: Session, account_id: int) -> list[UserSession]:
+    """The account's sessions that are neither revoked nor past their absolute expiry, newest first."""
+    return list(
+        db.scalars(
+            select(UserSession)
+            .where(
+                UserSession.account_id == account_id,
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > utcnow(),
+            )
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+        )
+    )
