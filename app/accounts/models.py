@@ -105,7 +105,7 @@ class RoleGrant(IdMixin, PublicIdMixin, CreatedAtMixin, Base):
     revoked_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
 
 
-class UserSession(IdMixin, CreatedAtMixin, Base):
+class UserSession(IdMixin, PublicIdMixin, CreatedAtMixin, Base):
     """A server-side login session; the cookie holds only the random id, stored hashed."""
 
     __tablename__ = "user_session"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts import service, tokens
 from app.accounts.forms import PasswordChangeForm, ProfileForm, TokenForm
-from app.accounts.models import Role
+from app.accounts.roles import ROLE_LABELS, role_label
 from app.accounts.routes import AGE_BRACKETS, no_store, optional_url, public_values
 from app.accounts.viewer import Viewer
 from app.core.errors import Invalid, NotFound
@@ -18,18 +18,12 @@ from app.web.auth import CurrentViewer
 from app.web.deps import ReadSession, WriteSession
 from app.web.forms import claim_form_nonce, remember_result, validate_form
 from app.web.forms_dep import FormDep
-from app.web.i18n import N_, _, use_locale
+from app.web.i18n import _, use_locale
 from app.web.responses import redirect
 from app.web.templating import is_htmx, render, url
 
 router = APIRouter()
 
-ROLE_NAMES: dict[str, str] = {
-    Role.AGENT: N_("agent·e"),
-    Role.EXECUTIVE: N_("exécutif (maire ou délégation)"),
-    Role.COUNCIL_MEMBER: N_("élu·e au conseil"),
-    Role.ADMIN: N_("administrateur·rice"),
-}
 LOCALE_NAMES = (("fr", "Français"), ("en", "English"))
 OTHER_PAGES = {
     "export": "privacy:export",
@@ -57,7 +51,7 @@ def _profile_page(
     context = {
         "profile": profile,
         "age_label": _(dict(AGE_BRACKETS).get(profile.age_bracket, "")) if profile.age_bracket else "",
-        "roles": [_(ROLE_NAMES[r]) for r in ROLE_NAMES if r in viewer.roles],
+        "roles": [role_label(r) for r in ROLE_LABELS if r in viewer.roles],
         "neighbourhoods": [(n.id, n.name) for n in list_neighbourhoods(db, viewer.territory_id or 0)],
         "locales": LOCALE_NAMES,
         "profile_errors": profile_errors or {},
@@ -123,10 +117,7 @@ def sessions_list(request: Request, viewer: CurrentViewer, db: ReadSession) -> R
 
 @router.post("/mon-espace/sessions/{session_id}/revoquer", name="profile:revoke_session")
 def revoke_session(request: Request, session_id: str, viewer: CurrentViewer, db: WriteSession) -> Response:
-    # Anything but a plain number is an unknown session (404), like another person's.
-    if not session_id.isascii() or not session_id.isdigit() or len(session_id) > 18:
-        raise NotFound(_("Cette session n'existe pas ou a déjà pris fin."))
-    service.revoke_session(db, viewer, int(session_id))
+    service.revoke_session(db, viewer, session_id)
     message = _("La session a été fermée.")
     if is_htmx(request):
         db.flush()

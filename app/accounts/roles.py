@@ -24,8 +24,8 @@ from app.web.i18n import N_, _
 
 ROLE_LABELS: dict[str, str] = {
     Role.AGENT: N_("agent·e de la commune"),
-    Role.EXECUTIVE: N_("exécutif (maire ou élu·e délégataire)"),
-    Role.COUNCIL_MEMBER: N_("conseiller·e municipal·e"),
+    Role.EXECUTIVE: N_("exécutif (maire ou délégataire)"),
+    Role.COUNCIL_MEMBER: N_("élu·e au conseil municipal"),
     Role.ADMIN: N_("administrateur·rice de la plateforme"),
 }
 

@@ -418,9 +418,9 @@ def list_sessions(db: Session, actor: Actor) -> list[UserSession]:
     return sessions.list_active(db, account.id)
 
 
-def revoke_session(db: Session, actor: Actor, session_id: int) -> None:
+def revoke_session(db: Session, actor: Actor, session_public_id: str) -> None:
     """Ends one of the actor's other sessions. Another person's session answers 404."""
-    row = db.get(UserSession, session_id)
+    row = db.scalar(select(UserSession).where(UserSession.public_id == session_public_id))
     if row is None or not permissions.owns(actor, row.territory_id, row.account_id):
         raise NotFound(_("Cette session n'existe pas ou a déjà pris fin."))
     if row.revoked_at is not None:
@@ -428,7 +428,7 @@ def revoke_session(db: Session, actor: Actor, session_id: int) -> None:
     if not permissions.can_revoke_session(actor, row):
         raise Conflict(_("Pour fermer la session en cours, utilisez « Se déconnecter »."))
     sessions.revoke(db, row.id)
-    audit.record(db, actor, "session.revoke", "user_session", row.id, territory_id=row.territory_id)
+    audit.record(db, actor, "session.revoke", "user_session", row.public_id, territory_id=row.territory_id)
 
 
 def revoke_other_sessions(db: Session, actor: Actor) -> int:

@@ -27,7 +27,7 @@ def test_profile_shows_the_account_and_translated_roles(client: TestClient, fact
     assert "Alice Martin" in page.text
     assert "alice@example.org" in page.text
     assert "confirmée" in page.text
-    assert "agent·e, élu·e au conseil" in page.text
+    assert "agent·e de la commune, élu·e au conseil municipal" in page.text
     assert "18 ans et plus" in page.text
     assert "Renvoyer le lien" not in page.text
 
@@ -103,11 +103,14 @@ def test_password_change_revokes_the_other_sessions(client: TestClient, factory:
     assert login(client, "alice@example.org", new_password).status_code == 303
 
 
-def _session_ids(database: Database, account_id: int) -> list[int]:
+def _session_ids(database: Database, account_id: int) -> list[str]:
+    """Public ids of the account's live sessions, oldest first."""
     with unit_of_work(database) as db:
         return list(
             db.scalars(
-                select(UserSession.id).where(UserSession.account_id == account_id, UserSession.revoked_at.is_(None))
+                select(UserSession.public_id)
+                .where(UserSession.account_id == account_id, UserSession.revoked_at.is_(None))
+                .order_by(UserSession.id)
             )
         )
 
@@ -122,7 +125,7 @@ def test_sessions_list_and_revoke_one(client: TestClient, factory: Factory, data
     assert page.headers["Cache-Control"] == "no-store"
     assert "cette session" in page.text
     assert page.text.count("Révoquer la session") == 1  # not offered for the current session
-    first, second = sorted(_session_ids(database, account.id))
+    first, second = _session_ids(database, account.id)
     response = post_form(client, "/mon-espace/sessions", f"/mon-espace/sessions/{first}/revoquer")
     assert response.status_code == 303
     assert _session_ids(database, account.id) == [second]
@@ -134,7 +137,7 @@ def test_revoke_session_with_htmx_rerenders_the_list(client: TestClient, factory
     factory.login(client, account)
     client.cookies.clear()
     factory.login(client, account)
-    first, second = sorted(_session_ids(database, account.id))
+    first, second = _session_ids(database, account.id)
     page = client.get("/mon-espace/sessions")
     token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
     response = client.post(

@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 8d38ecb87e08
+Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 00:30:07.077075
+Create Date: 2026-11-22 00:57:30.526360
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 import app.db.base
 
-revision: str = "8d38ecb87e08"
+revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -80,16 +80,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("public_id", name=op.f("uq_council_sitting_public_id")),
     )
     with op.batch_alter_table("council_sitting", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_council_sitting_sitting_date"),
-            ["sitting_date"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_council_sitting_territory_id"),
-            ["territory_id"],
-            unique=False,
-        )
+        batch_op.create_index(batch_op.f("ix_council_sitting_sitting_date"), ["sitting_date"], unique=False)
+        batch_op.create_index(batch_op.f("ix_council_sitting_territory_id"), ["territory_id"], unique=False)
 
     op.create_table(
         "neighbourhood",
@@ -101,10 +93,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("public_id", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_neighbourhood_territory_id_territory"),
-            ondelete="CASCADE",
+            ["territory_id"], ["territory.id"], name=op.f("fk_neighbourhood_territory_id_territory"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_neighbourhood")),
         sa.UniqueConstraint("public_id", name=op.f("uq_neighbourhood_public_id")),
@@ -139,10 +128,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("public_id", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_theme_territory_id_territory"),
-            ondelete="CASCADE",
+            ["territory_id"], ["territory.id"], name=op.f("fk_theme_territory_id_territory"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_theme")),
         sa.UniqueConstraint("public_id", name=op.f("uq_theme_public_id")),
@@ -166,11 +152,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("nonce", name=op.f("pk_used_form_nonce")),
     )
     with op.batch_alter_table("used_form_nonce", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_used_form_nonce_territory_id"),
-            ["territory_id"],
-            unique=False,
-        )
+        batch_op.create_index(batch_op.f("ix_used_form_nonce_territory_id"), ["territory_id"], unique=False)
 
     op.create_table(
         "person",
@@ -203,10 +185,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_person_territory_id_territory"),
-            ondelete="CASCADE",
+            ["territory_id"], ["territory.id"], name=op.f("fk_person_territory_id_territory"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
         sa.UniqueConstraint("public_id", name=op.f("uq_person_public_id")),
@@ -226,25 +205,15 @@ def upgrade() -> None:
         sa.Column("locale", sa.String(length=8), nullable=False),
         sa.Column("last_login_at", app.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_active_at", app.db.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column(
-            "inactivity_notice_at",
-            app.db.base.UTCDateTime(timezone=True),
-            nullable=True,
-        ),
+        sa.Column("inactivity_notice_at", app.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("disabled_at", app.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", app.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-            name=op.f("fk_account_person_id_person"),
-            ondelete="CASCADE",
+            ["person_id"], ["person.id"], name=op.f("fk_account_person_id_person"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_account_territory_id_territory"),
-            ondelete="CASCADE",
+            ["territory_id"], ["territory.id"], name=op.f("fk_account_territory_id_territory"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_account")),
         sa.UniqueConstraint("person_id", name=op.f("uq_account_person_id")),
@@ -274,16 +243,10 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-            name=op.f("fk_agent_task_person_id_person"),
-            ondelete="SET NULL",
+            ["person_id"], ["person.id"], name=op.f("fk_agent_task_person_id_person"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_agent_task_territory_id_territory"),
-            ondelete="CASCADE",
+            ["territory_id"], ["territory.id"], name=op.f("fk_agent_task_territory_id_territory"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_task")),
         sa.UniqueConstraint("public_id", name=op.f("uq_agent_task_public_id")),
@@ -305,25 +268,15 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", app.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["actor_person_id"],
-            ["person.id"],
-            name=op.f("fk_audit_entry_actor_person_id_person"),
-            ondelete="SET NULL",
+            ["actor_person_id"], ["person.id"], name=op.f("fk_audit_entry_actor_person_id_person"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_audit_entry_territory_id_territory"),
-            ondelete="CASCADE",
+            ["territory_id"], ["territory.id"], name=op.f("fk_audit_entry_territory_id_territory"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entry")),
     )
     with op.batch_alter_table("audit_entry", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_audit_entry_subject",
-            ["territory_id", "subject_type", "subject_id"],
-            unique=False,
-        )
+        batch_op.create_index("ix_audit_entry_subject", ["territory_id", "subject_type", "subject_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_entry_territory_id"), ["territory_id"], unique=False)
 
     op.create_table(
@@ -340,16 +293,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", app.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-            name=op.f("fk_notification_person_id_person"),
-            ondelete="CASCADE",
+            ["person_id"], ["person.id"], name=op.f("fk_notification_person_id_person"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_notification_territory_id_territory"),
-            ondelete="CASCADE",
+            ["territory_id"], ["territory.id"], name=op.f("fk_notification_territory_id_territory"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification")),
     )
@@ -364,10 +311,7 @@ def upgrade() -> None:
         sa.Column("frequency", sa.String(length=16), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-            name=op.f("fk_notification_preference_person_id_person"),
-            ondelete="CASCADE",
+            ["person_id"], ["person.id"], name=op.f("fk_notification_preference_person_id_person"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_preference")),
         sa.UniqueConstraint("person_id", "kind", name=op.f("uq_notification_preference_person_id_kind")),
@@ -385,16 +329,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", app.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["person.id"],
-            name=op.f("fk_outbox_email_person_id_person"),
-            ondelete="SET NULL",
+            ["person_id"], ["person.id"], name=op.f("fk_outbox_email_person_id_person"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_outbox_email_territory_id_territory"),
-            ondelete="CASCADE",
+            ["territory_id"], ["territory.id"], name=op.f("fk_outbox_email_territory_id_territory"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_email")),
     )
@@ -417,16 +355,10 @@ def upgrade() -> None:
         sa.Column("public_id", sa.String(length=32), nullable=False),
         sa.Column("created_at", app.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["account.id"],
-            name=op.f("fk_api_token_account_id_account"),
-            ondelete="CASCADE",
+            ["account_id"], ["account.id"], name=op.f("fk_api_token_account_id_account"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_api_token_territory_id_territory"),
-            ondelete="CASCADE",
+            ["territory_id"], ["territory.id"], name=op.f("fk_api_token_territory_id_territory"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
         sa.UniqueConstraint("public_id", name=op.f("uq_api_token_public_id")),
@@ -447,16 +379,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", app.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["account.id"],
-            name=op.f("fk_email_token_account_id_account"),
-            ondelete="CASCADE",
+            ["account_id"], ["account.id"], name=op.f("fk_email_token_account_id_account"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_email_token_territory_id_territory"),
-            ondelete="CASCADE",
+            ["territory_id"], ["territory.id"], name=op.f("fk_email_token_territory_id_territory"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_email_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_email_token_token_hash")),
@@ -481,10 +407,7 @@ def upgrade() -> None:
         sa.Column("public_id", sa.String(length=32), nullable=False),
         sa.Column("created_at", app.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["account.id"],
-            name=op.f("fk_role_grant_account_id_account"),
-            ondelete="CASCADE",
+            ["account_id"], ["account.id"], name=op.f("fk_role_grant_account_id_account"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["confirmed_by_account_id"],
@@ -505,10 +428,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_role_grant_territory_id_territory"),
-            ondelete="CASCADE",
+            ["territory_id"], ["territory.id"], name=op.f("fk_role_grant_territory_id_territory"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_role_grant")),
         sa.UniqueConstraint("public_id", name=op.f("uq_role_grant_public_id")),
@@ -528,20 +448,16 @@ def upgrade() -> None:
         sa.Column("second_factor_at", app.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("user_agent", sa.String(length=300), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("public_id", sa.String(length=32), nullable=False),
         sa.Column("created_at", app.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["account.id"],
-            name=op.f("fk_user_session_account_id_account"),
-            ondelete="CASCADE",
+            ["account_id"], ["account.id"], name=op.f("fk_user_session_account_id_account"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["territory_id"],
-            ["territory.id"],
-            name=op.f("fk_user_session_territory_id_territory"),
-            ondelete="CASCADE",
+            ["territory_id"], ["territory.id"], name=op.f("fk_user_session_territory_id_territory"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_session")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_user_session_public_id")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_user_session_token_hash")),
     )
     with op.batch_alter_table("user_session", schema=None) as batch_op:
@@ -574,11 +490,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("api_token_id", "key", name=op.f("uq_idempotency_record_api_token_id_key")),
     )
     with op.batch_alter_table("idempotency_record", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_idempotency_record_territory_id"),
-            ["territory_id"],
-            unique=False,
-        )
+        batch_op.create_index(batch_op.f("ix_idempotency_record_territory_id"), ["territory_id"], unique=False)
 
     # ### end Alembic commands ###
 
