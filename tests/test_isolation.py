@@ -48,7 +48,9 @@ def _populate(factory: Factory, slug: str) -> None:
     import datetime as dt
 
     tid = factory.territories[slug]
-    factory.account(f"admin-{slug}@example.org", territory=slug, roles=("admin", "agent", "executive", "council_member"))
+    factory.account(
+        f"admin-{slug}@example.org", territory=slug, roles=("admin", "agent", "executive", "council_member")
+    )
     with unit_of_work(factory.database) as db:
         db.add(Theme(territory_id=tid, name=f"Thème {slug}"))
         db.add(CouncilSitting(territory_id=tid, sitting_date=dt.date(2027, 1, 15), title="Séance"))
@@ -64,9 +66,9 @@ def test_every_identifier_route_hides_other_territories(app: FastAPI, factory: F
     token = factory.login(client, me)
     csrf = hmac_hex(app.state.secret_key, "csrf:session:" + token)
     with unit_of_work(factory.database) as db:
+        from app.accounts.models import Account, Person
         from app.accounts.tokens import create_token
         from app.accounts.viewer import Viewer
-        from app.accounts.models import Account, Person
 
         account = db.get_one(Account, me.id)
         person = db.get_one(Person, account.person_id)
@@ -87,6 +89,8 @@ def test_every_identifier_route_hides_other_territories(app: FastAPI, factory: F
                 if path.startswith("/api/"):
                     headers = {"Authorization": f"Bearer {raw}"}
                 response = client.request(method, path, headers=headers, data={} if method != "GET" else None)
-                assert response.status_code == 404, f"{method} {full_path} with another territory's id -> {response.status_code}"
+                assert response.status_code == 404, (
+                    f"{method} {full_path} with another territory's id -> {response.status_code}"
+                )
                 checked += 1
     assert checked > 0, "no route takes an identifier: the test would prove nothing"

@@ -13,7 +13,9 @@ from app.web import i18n
 def test_security_headers_on_pages(client: TestClient) -> None:
     r = client.get("/")
     csp = r.headers["Content-Security-Policy"]
-    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
+    assert "default-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["Referrer-Policy"] == "same-origin"
     assert r.headers["Content-Language"] == "fr"
@@ -39,7 +41,8 @@ def test_language_switch_is_a_plain_link(client: TestClient) -> None:
     fr = client.get("/")
     assert 'href="/en/"' in fr.text
     en = client.get("/en/")
-    assert 'href="/"' in en.text and "Français" in en.text
+    assert 'href="/"' in en.text
+    assert "Français" in en.text
 
 
 def test_unknown_page_is_404_in_the_layout(client: TestClient) -> None:
@@ -72,7 +75,8 @@ def test_unexpected_error_gives_500_page_with_reference(app: FastAPI) -> None:
         r = c.get("/boom-for-test")
     assert r.status_code == 500
     assert "Référence de l'erreur" in r.text
-    assert "Traceback" not in r.text and "RuntimeError" not in r.text
+    assert "Traceback" not in r.text
+    assert "RuntimeError" not in r.text
 
 
 def test_french_and_english_formats() -> None:
@@ -108,16 +112,20 @@ def test_database_down_gives_503_with_retry_after(app: FastAPI) -> None:
         Factory(app.state.database, app).territory()
         page = c.get("/db-down-for-test")
         api = c.get("/api/v1/db-down-for-test")
-    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
-    assert "momentanément indisponible" in page.text and "connection refused" not in page.text
-    assert api.status_code == 503 and api.headers["content-type"].startswith("application/problem+json")
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "30"
+    assert "momentanément indisponible" in page.text
+    assert "connection refused" not in page.text
+    assert api.status_code == 503
+    assert api.headers["content-type"].startswith("application/problem+json")
 
 
 def test_htmx_error_goes_to_the_live_region(client: TestClient) -> None:
     r = client.get("/nulle-part", headers={"HX-Request": "true"})
     assert r.status_code == 404
     assert r.headers["HX-Retarget"] == "#toasts"
-    assert "<html" not in r.text and "Page introuvable" in r.text
+    assert "<html" not in r.text
+    assert "Page introuvable" in r.text
 
 
 def test_signed_in_home_is_no_store(client: TestClient, factory: object) -> None:

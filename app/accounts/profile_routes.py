@@ -12,7 +12,7 @@ from app.accounts.forms import PasswordChangeForm, ProfileForm, TokenForm
 from app.accounts.roles import ROLE_LABELS, role_label
 from app.accounts.routes import AGE_BRACKETS, no_store, optional_url, public_values
 from app.accounts.viewer import Viewer
-from app.core.errors import Invalid, NotFound
+from app.core.errors import Invalid
 from app.territories.service import list_neighbourhoods
 from app.web.auth import CurrentViewer
 from app.web.deps import ReadSession, WriteSession
