@@ -28,3 +28,7 @@ def test_english_under_en_prefix(client: TestClient) -> None:
     response = client.get("/en/")
     assert response.status_code == 200
     assert '<html lang="en">' in response.text
+    assert "How it works" in response.text
+    assert "Comment ça marche" not in response.text
+    # Links stay in English: the locale is always in the URL.
+    assert 'href="/en/connexion' in response.text
