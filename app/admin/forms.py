@@ -275,15 +275,9 @@ OTHER_RULE_FIELDS = (
 # ---------------------------------------------------------------- territory: legal notices and accessibility
 
 
-class LegalForm(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class LegalForm(LegalNotices):
+    """The legal notices as stored, plus the accessibility statement typed for the form."""
 
-    controller: str = Field(default="", max_length=300)
-    controller_address: str = Field(default="", max_length=500)
-    dpo_contact: str = Field(default="", max_length=300)
-    publication_director: str = Field(default="", max_length=300)
-    host: str = Field(default="", max_length=500)
-    contact_email: str = Field(default="", max_length=254)
     status: Literal["non_conforme", "partiellement_conforme", "totalement_conforme"] = "non_conforme"
     audit_date: dt.date | None = None
     audit_rate_percent: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False)
