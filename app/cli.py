@@ -127,7 +127,6 @@ def create_admin(
     from app.accounts.models import Account, AgeBracket
     from app.accounts.service import Registration, normalise_email, register
     from app.audit import service as audit
-    from app.db.base import utcnow
 
     password = _read_password(password_stdin)
     settings = get_settings()
@@ -149,10 +148,10 @@ def create_admin(
                 locale="fr",
             ),
             _base_url(db, row, settings),
+            verified_by_operator=True,
         )
         if account is None:
             raise _fail("un compte existe déjà avec cette adresse sur ce territoire.")
-        account.email_verified_at = utcnow()
         audit.record(
             db, OPERATOR, "account.verify_email", "account", account.id, territory_id=row.id, reason="create-admin"
         )

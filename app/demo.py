@@ -22,7 +22,6 @@ from app.agent_tasks.service import create_task
 from app.audit import service as audit
 from app.config import Settings, get_settings
 from app.core.actor import OPERATOR
-from app.db.base import utcnow
 from app.db.session import Database, unit_of_work
 from app.territories import service as territories
 from app.territories.models import CouncilSitting, Neighbourhood, Territory, TerritoryHost
@@ -335,11 +334,11 @@ def _account(
                 locale="fr",
             ),
             base_url,
+            verified_by_operator=True,
         )
         if created is None:  # pragma: no cover - looked up just above
             raise RuntimeError(f"demo account {spec.email} could not be created")
         account = created
-        account.email_verified_at = utcnow()
         audit.record(
             db,
             OPERATOR,

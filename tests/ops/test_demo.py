@@ -33,7 +33,15 @@ def test_demo_loads_both_towns_and_is_idempotent(database: Database, settings: S
     assert not second.changed
     assert _counts(database) == counts
     assert counts["audit_entry"] > 0
-    assert counts["outbox_email"] > 0
+    assert counts["outbox_email"] > 0  # role notices
+
+    with unit_of_work(database) as db:
+        from app.accounts.models import Account
+        from app.mail.models import OutboxEmail
+
+        subjects = list(db.scalars(select(OutboxEmail.subject)))
+        assert not any("Confirmez votre adresse" in s for s in subjects), "demo accounts are verified: no link mailed"
+        assert all(a.email_verified_at is not None for a in db.scalars(select(Account)))
 
     with unit_of_work(database) as db:
         loos = db.scalars(select(Territory).where(Territory.slug == "loos-en-gohelle")).one()
