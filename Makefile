@@ -44,7 +44,7 @@ test: install lint typecheck
 ## Re-extracts the French source strings and updates the English catalogue.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --no-location --sort-output -o app/locales/messages.pot .
-	$(BIN)/pybabel update -i app/locales/messages.pot -d app/locales -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i app/locales/messages.pot -d app/locales -D messages --no-fuzzy-matching --ignore-obsolete -w 100
 
 ## Copies the pinned npm front-end files into static/vendor (the copies are committed).
 vendor:

@@ -13,6 +13,9 @@ def test_home_explains_the_scheme_in_french(client: TestClient) -> None:
     assert "Cité 5" in response.text
     # Default answer threshold: max(50, 1 % of 6 850) = 69.
     assert "À partir de 69 signatures" in response.text
+    # Match ratios from the settings, as French euro amounts.
+    assert "jusqu'à 1,00\xa0€ pour 1 € apporté" in response.text.replace("&#39;", "'")
+    assert "valorisée 11,88\xa0€" in response.text
     assert "Set-Cookie" not in response.headers  # public pages open no session
     assert "HX-Request" in response.headers["Vary"]
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
