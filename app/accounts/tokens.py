@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.accounts import permissions
@@ -110,9 +110,9 @@ def revoke_token(db: Session, actor: Actor, public_id: str) -> ApiToken:
     return token
 
 
-def authenticate_token(db: Session, raw: str, territory_id: int) -> tuple[ApiToken, Account] | None:
+def find_token(db: Session, raw: str, territory_id: int) -> tuple[ApiToken, Account] | None:
     """The token and its account, or None if unknown, revoked, expired, disabled or issued by
-    another territory. Records the last use (to the minute)."""
+    another territory. Reads only, so that API reads never take SQLite's write lock."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     row = db.execute(
@@ -128,7 +128,22 @@ def authenticate_token(db: Session, raw: str, territory_id: int) -> tuple[ApiTok
         return None
     if not is_active(token, now) or account.disabled_at is not None:
         return None
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        token.last_used_at = now
-        db.flush()
     return token, account
+
+
+def needs_touch(token: ApiToken) -> bool:
+    return token.last_used_at is None or utcnow() - token.last_used_at > LAST_USED_GRANULARITY
+
+
+def touch_token(db: Session, token_id: int) -> None:
+    """Records the token's last use (to the minute)."""
+    db.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
+
+
+def authenticate_token(db: Session, raw: str, territory_id: int) -> tuple[ApiToken, Account] | None:
+    """``find_token`` and, in the same (write) session, the record of its last use."""
+    found = find_token(db, raw, territory_id)
+    if found is not None and needs_touch(found[0]):
+        found[0].last_used_at = utcnow()
+        db.flush()
+    return found

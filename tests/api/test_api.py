@@ -120,3 +120,14 @@ def test_openapi_documents_the_api_only(app: FastAPI, client: TestClient) -> Non
     assert schema["paths"], "the API is documented"
     assert all(path.startswith("/api/v1/") for path in schema["paths"])
     assert "401" in schema["paths"]["/api/v1/me"]["get"]["responses"]
+
+
+def test_a_call_records_the_tokens_last_use(client: TestClient, factory: Factory) -> None:
+    from app.accounts.models import ApiToken
+
+    raw = make_token(factory, factory.account())
+    with unit_of_work(factory.database) as db:
+        assert db.scalars(select(ApiToken.last_used_at)).one() is None
+    assert client.get("/api/v1/me", headers=bearer(raw)).status_code == 200
+    with unit_of_work(factory.database) as db:
+        assert db.scalars(select(ApiToken.last_used_at)).one() is not None
