@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.accounts.models import Account, Person, PersonKind, RoleGrant
+from app.accounts.models import Person, PersonKind, RoleGrant
 from app.accounts.service import authenticate
 from app.agent_tasks.models import AgentTask
 from app.audit.models import AuditEntry
