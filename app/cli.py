@@ -145,7 +145,7 @@ def create_admin(
                 neighbourhood_id=None,
                 age_bracket=AgeBracket.ADULT,
                 guardian_contact=None,
-                locale="fr",
+                locale=settings.default_locale,
             ),
             _base_url(db, row, settings),
             verified_by_operator=True,

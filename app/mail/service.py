@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
 from app.jobs.service import enqueue
 from app.mail.models import OutboxEmail
 from app.mail.rendering import render_email
@@ -20,13 +21,14 @@ def queue_email(
     to: str,
     template: str,
     context: dict[str, Any],
-    locale: str = "fr",
+    locale: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> OutboxEmail:
     """Renders ``templates/emails/<template>.txt`` (first line: subject) and queues it."""
     if any(c in to for c in "\r\n"):
         raise ValueError("line break in an e-mail address")
-    subject, text, html = render_email(template, context, locale)
+    # Without a known recipient language, the deployment's default locale is used.
+    subject, text, html = render_email(template, context, locale or get_settings().default_locale)
     email = OutboxEmail(
         territory_id=territory_id,
         person_id=person_id,

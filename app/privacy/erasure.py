@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts import passwords
+from app.accounts.display import FORMER_RESIDENT_NAME
 from app.accounts.models import Account, ApiToken, EmailToken, Person, RoleGrant, UserSession
 from app.audit import service as audit
 from app.core.actor import Actor
@@ -26,8 +27,9 @@ from app.mail.models import OutboxEmail
 from app.notifications.models import Notification, NotificationPreference
 from app.web.i18n import _
 
-# Stored as is: public records show this name once a person is anonymised.
-ANONYMOUS_NAME = "ancien·ne habitant·e"
+# Stored as is: public records show this name once a person is anonymised
+# (and app.accounts.display.public_name shows it translated).
+ANONYMOUS_NAME = FORMER_RESIDENT_NAME
 # Cannot match any Argon2 hash: the closed account can never log in.
 UNUSABLE_PASSWORD = "!"
 
