@@ -137,3 +137,14 @@ def test_signed_in_home_is_no_store(client: TestClient, factory: object) -> None
     r = client.get("/")
     assert r.status_code == 200
     assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_page_keeps_the_signed_in_navigation(client: TestClient, factory: object) -> None:
+    from tests.factories import Factory
+
+    assert isinstance(factory, Factory)
+    factory.login(client, factory.account())
+    r = client.get("/nulle-part")
+    assert r.status_code == 404
+    assert "Mon espace" in r.text
+    assert "Se déconnecter" in r.text

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import AppError, Unauthenticated
@@ -53,8 +53,27 @@ def problem(status: int, detail: str, *, code: str = "error", extra: dict[str, A
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
+def _resolve_viewer(request: Request) -> None:
+    """Errors raised before routing (unknown page) still show the signed-in navigation."""
+    if getattr(request.state, "viewer_resolved", False) or status_is_db_failure(request):
+        return
+    from app.web.auth import get_viewer
+    from app.web.deps import get_database
+
+    try:
+        with get_database(request).read_factory() as db:
+            get_viewer(request, db)
+    except SQLAlchemyError:
+        request.state.viewer = None
+
+
+def status_is_db_failure(request: Request) -> bool:
+    return bool(getattr(request.state, "database_failed", False))
+
+
 def error_page(request: Request, status: int, message: str, *, correlation_id: str | None = None) -> Response:
     set_locale(getattr(request.state, "locale", "fr"))
+    _resolve_viewer(request)
     if getattr(request.state, "territory", None) is None:
         return Response(message, status_code=status, media_type="text/plain; charset=utf-8")
     context = {
@@ -134,6 +153,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: OperationalError) -> Response:
         log.error("database unavailable: %s", exc.__class__.__name__)
+        request.state.database_failed = True
         message = _("Le service est momentanément indisponible. Réessayez dans quelques instants.")
         response = problem(503, message, code="unavailable") if is_api(request) else error_page(request, 503, message)
         response.headers["Retry-After"] = "30"
