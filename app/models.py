@@ -5,7 +5,10 @@ from app.agent_tasks.models import AgentTask
 from app.audit.models import AuditEntry
 from app.core.models import IdempotencyRecord, UsedFormNonce
 from app.db.base import Base
+from app.funds.models import Fund, FundEnvelope, Rate
+from app.initiatives.models import Beneficiary, Decision, Initiative, InitiativeMember, ThreadMessage
 from app.jobs.models import Job
+from app.ledger.models import CommitmentLine
 from app.mail.models import OutboxEmail
 from app.notifications.models import Notification, NotificationPreference
 from app.territories.models import CouncilSitting, Neighbourhood, Territory, TerritoryHost, Theme
@@ -16,19 +19,28 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "Beneficiary",
+    "CommitmentLine",
     "CouncilSitting",
+    "Decision",
     "EmailToken",
+    "Fund",
+    "FundEnvelope",
     "IdempotencyRecord",
+    "Initiative",
+    "InitiativeMember",
     "Job",
     "Neighbourhood",
     "Notification",
     "NotificationPreference",
     "OutboxEmail",
     "Person",
+    "Rate",
     "RoleGrant",
     "Territory",
     "TerritoryHost",
     "Theme",
+    "ThreadMessage",
     "UsedFormNonce",
     "UserSession",
 ]
