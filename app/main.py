@@ -53,12 +53,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from app.accounts import routes as accounts_routes
     from app.admin import routes as admin_routes
     from app.agent_tasks import routes as tasks_routes
+    from app.funds import routes as funds_routes
     from app.api import routes as api_routes
     from app.home import routes as home_routes
+    from app.initiatives import routes as initiatives_routes
     from app.legal import routes as legal_routes
     from app.mail import routes as mail_routes
     from app.notifications import routes as notification_routes
     from app.privacy import routes as privacy_routes
+    from app.review import routes as review_routes
 
     html_deps = [Depends(csrf_protect), Depends(get_viewer)]
     for module in (
@@ -70,6 +73,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         privacy_routes,
         admin_routes,
         tasks_routes,
+        funds_routes,
+        initiatives_routes,
+        review_routes,
     ):
         app.include_router(module.router, dependencies=html_deps, include_in_schema=False)
     if not settings.is_production:
