@@ -53,10 +53,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from app.accounts import routes as accounts_routes
     from app.admin import routes as admin_routes
     from app.agent_tasks import routes as tasks_routes
-    from app.funds import routes as funds_routes
     from app.api import routes as api_routes
+    from app.funds import routes as funds_routes
     from app.home import routes as home_routes
     from app.initiatives import routes as initiatives_routes
+    from app.ledger import routes as ledger_routes
     from app.legal import routes as legal_routes
     from app.mail import routes as mail_routes
     from app.notifications import routes as notification_routes
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         tasks_routes,
         funds_routes,
         initiatives_routes,
+        ledger_routes,
         review_routes,
     ):
         app.include_router(module.router, dependencies=html_deps, include_in_schema=False)

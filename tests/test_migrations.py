@@ -170,13 +170,20 @@ def test_migrations_carry_the_demo_data(fresh_url: str) -> None:
 
     script = ScriptDirectory.from_config(Config(str(Path(__file__).resolve().parent.parent / "alembic.ini")))
     revisions = list(reversed(list(script.walk_revisions())))
-    # Each step after the first is undone and redone over the demo data.
+    # Each step after the first is undone and redone over the demo data; the tables a step
+    # creates lose their rows when it is undone, every other table keeps them.
+    lost: set[str] = set()
     for revision in revisions[1:]:
         run_migrations(fresh_url, str(revision.down_revision), down=True)
+        db.dispose()
+        lost |= set(before) - set(inspect(db.write_engine).get_table_names())
         run_migrations(fresh_url, revision.revision)
     run_migrations(fresh_url)
 
-    assert _all_table_counts(db) == before
+    after = _all_table_counts(db)
+    kept = set(before) - lost
+    assert kept, "some tables must outlive the down-and-up steps"
+    assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
     if db.is_sqlite:
         with read_only(db) as s:
             assert s.execute(text("PRAGMA foreign_key_check")).fetchall() == []

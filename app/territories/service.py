@@ -108,6 +108,11 @@ def create_territory(
         db, actor, "territory.create", "territory", territory.id, territory_id=territory.id, data={"slug": slug}
     )
     db.flush()
+    # Imported here: the funds domain imports the territories models.
+    from app.funds.service import seed_default_fund, seed_default_rates
+
+    seed_default_rates(db, territory.id, actor)
+    seed_default_fund(db, territory.id, actor)
     return territory
 
 
