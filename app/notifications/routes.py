@@ -48,7 +48,12 @@ def show_preferences(request: Request, viewer: CurrentViewer, db: ReadSession) -
 @router.post(service.PREFERENCES_PATH)
 def save_preferences(request: Request, viewer: CurrentViewer, db: WriteSession, form: FormDep) -> Response:
     assert viewer.person_id is not None
-    choices = {k.key: clean_text(str(form.get(f"kind-{k.key}", ""))) for k in all_kinds() if k.can_disable}
+    # A kind the form does not mention keeps its current frequency.
+    choices = {
+        k.key: clean_text(str(form.get(f"kind-{k.key}", "")))
+        for k in all_kinds()
+        if k.can_disable and f"kind-{k.key}" in form
+    }
     try:
         service.set_preferences(db, viewer, choices)
     except Invalid as exc:
