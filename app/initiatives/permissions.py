@@ -1,0 +1,96 @@
+"""Who may see and do what on an initiative: plain functions used by the service and the templates.
+
+Promoters (accepted promoter, co-promoters and the guardian) and the territory's staff see
+everything; everyone else sees only public initiatives. What a person may not see answers 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from app.accounts.models import Role
+from app.core.actor import Actor
+from app.initiatives.models import Initiative, InitiativeMember, MemberRole
+from app.initiatives.models import InitiativeState as S
+from app.initiatives.workflow import EDITABLE_STATES, PRIVATE_OUTCOMES
+
+# Approved and later: the town backed the project, it is public.
+PUBLIC_STATES = frozenset({S.APPROVED, S.AWAITING_ENVELOPE, S.CONVENTION_PROPOSED, S.CONVENTION_SIGNED, S.ABANDONED})
+# Once finished or given up, nobody joins an initiative any more.
+CLOSED_STATES = frozenset({S.WITHDRAWN, S.ABANDONED})
+# Members who act for the initiative (the guardian signs for a minor-led one).
+ACTING_ROLES = frozenset({MemberRole.PROMOTER, MemberRole.CO_PROMOTER, MemberRole.GUARDIAN})
+PROMOTER_ROLES = frozenset({MemberRole.PROMOTER, MemberRole.CO_PROMOTER})
+
+
+def is_staff(actor: Actor | None, territory_id: int) -> bool:
+    return (
+        actor is not None
+        and actor.territory_id == territory_id
+        and actor.has_any_role(Role.AGENT, Role.EXECUTIVE, Role.ADMIN)
+    )
+
+
+def is_agent(actor: Actor | None, territory_id: int) -> bool:
+    return actor is not None and actor.territory_id == territory_id and actor.has_role(Role.AGENT)
+
+
+def is_public(initiative: Initiative) -> bool:
+    state = S(initiative.state)
+    return state in PUBLIC_STATES or (state in PRIVATE_OUTCOMES and initiative.public_despite_outcome)
+
+
+def acting_person_ids(members: Iterable[InitiativeMember]) -> set[int]:
+    return {
+        m.person_id for m in members if m.person_id is not None and m.accepted_at is not None and m.role in ACTING_ROLES
+    }
+
+
+def is_member(actor: Actor | None, initiative: Initiative, members: Iterable[InitiativeMember]) -> bool:
+    return (
+        actor is not None
+        and actor.person_id is not None
+        and actor.territory_id == initiative.territory_id
+        and actor.person_id in acting_person_ids(members)
+    )
+
+
+def can_view(actor: Actor | None, initiative: Initiative, members: Iterable[InitiativeMember]) -> bool:
+    return is_public(initiative) or is_staff(actor, initiative.territory_id) or is_member(actor, initiative, members)
+
+
+def can_see_private_details(actor: Actor | None, initiative: Initiative, members: Iterable[InitiativeMember]) -> bool:
+    """Real names, pending invitations, the beneficiary's identifiers."""
+    return is_staff(actor, initiative.territory_id) or is_member(actor, initiative, members)
+
+
+def can_edit(actor: Actor | None, initiative: Initiative, members: Iterable[InitiativeMember]) -> bool:
+    if S(initiative.state) not in EDITABLE_STATES:
+        return False
+    return is_member(actor, initiative, members) or is_agent(actor, initiative.territory_id)
+
+
+def can_submit(actor: Actor | None, initiative: Initiative, members: Iterable[InitiativeMember]) -> bool:
+    return initiative.state == S.DRAFT and (
+        is_member(actor, initiative, members) or is_agent(actor, initiative.territory_id)
+    )
+
+
+def can_withdraw(actor: Actor | None, initiative: Initiative, members: Iterable[InitiativeMember]) -> bool:
+    return S(initiative.state) not in {S.WITHDRAWN, S.DECLINED, S.ABANDONED, S.CONVENTION_SIGNED} and is_member(
+        actor, initiative, members
+    )
+
+
+def can_rework(actor: Actor | None, initiative: Initiative, members: Iterable[InitiativeMember]) -> bool:
+    return initiative.state == S.DECLINED and is_member(actor, initiative, members)
+
+
+def can_manage_members(actor: Actor | None, initiative: Initiative, members: Iterable[InitiativeMember]) -> bool:
+    if S(initiative.state) in CLOSED_STATES:
+        return False
+    return is_member(actor, initiative, members) or is_agent(actor, initiative.territory_id)
+
+
+def can_add_contact(actor: Actor | None, initiative: Initiative) -> bool:
+    return S(initiative.state) not in CLOSED_STATES and is_agent(actor, initiative.territory_id)
