@@ -18,18 +18,16 @@ from app.core.errors import Invalid, NotFound
 from app.initiatives.models import Initiative
 from app.review import forms
 from app.review import service as review
-from app.review.permissions import AGENT_ACTIONS, panel
+from app.review.permissions import AGENT_ACTIONS
 from app.web.auth import CurrentViewer, RequireAgent, RequireExecutive
 from app.web.deps import CurrentTerritory, ReadSession, WriteSession
 from app.web.forms import FormResult, claim_form_nonce, remember_result, validate_form
 from app.web.forms_dep import FormDep
 from app.web.i18n import N_, _
 from app.web.responses import redirect
-from app.web.templating import is_htmx, render, templates, url
+from app.web.templating import is_htmx, render, url
 
 router = APIRouter()
-# partials/review/actions.html is included by pages that only pass ``initiative`` and ``viewer``.
-templates.env.globals["review_panel_for"] = panel
 
 ACTIONS = frozenset({*AGENT_ACTIONS, "assign"})
 DONE_MESSAGES = {
