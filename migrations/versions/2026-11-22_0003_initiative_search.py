@@ -26,7 +26,7 @@ FIELDS = "title, description, general_interest"
 
 SQLITE_TABLE = (
     "CREATE VIRTUAL TABLE search_initiative USING fts5("
-    "title, description, general_interest, tokenize=\"unicode61 remove_diacritics 2\")"
+    'title, description, general_interest, tokenize="unicode61 remove_diacritics 2")'
 )
 SQLITE_TRIGGERS = (
     f"""CREATE TRIGGER search_initiative_insert AFTER INSERT ON initiative BEGIN
