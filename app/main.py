@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from app.accounts import routes as accounts_routes
     from app.admin import routes as admin_routes
     from app.agent_tasks import routes as tasks_routes
+    from app.api import initiatives as initiatives_api
     from app.api import routes as api_routes
     from app.funds import routes as funds_routes
     from app.home import routes as home_routes
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if not settings.is_production:
         app.include_router(mail_routes.router, dependencies=html_deps, include_in_schema=False)
     app.include_router(api_routes.router)
+    app.include_router(initiatives_api.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
