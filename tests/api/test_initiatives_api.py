@@ -7,13 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
-from app.api.initiatives import router
 from app.audit.models import AuditEntry
 from app.db.session import Database, read_only, unit_of_work
 from app.funds import service as funds
@@ -27,13 +24,6 @@ from tests.initiatives import helpers as h
 
 S = InitiativeState
 API = "/api/v1/initiatives"
-
-
-@pytest.fixture(autouse=True)
-def _initiatives_router(app: FastAPI) -> None:
-    """Until app.main includes the router, include it here (so the tests run either way)."""
-    if not any(getattr(route, "path", "").startswith(API) for route in app.routes):
-        app.include_router(router)
 
 
 @contextmanager
