@@ -103,7 +103,8 @@ def demo() -> None:
         return
     typer.echo(
         f"Données de démonstration chargées : {len(summary.territories)} territoire(s), "
-        f"{summary.neighbourhoods} quartier(s), {summary.sittings} séance(s), {len(summary.accounts)} compte(s)."
+        f"{summary.neighbourhoods} quartier(s), {summary.sittings} séance(s), "
+        f"{len(summary.accounts) + len(summary.promoters)} compte(s), {summary.initiatives} initiative(s)."
     )
     typer.echo(f"Mot de passe des comptes de démonstration : {DEMO_PASSWORD}")
 

@@ -196,11 +196,23 @@ class DemoSummary:
     accounts: list[str] = field(default_factory=list)
     contacts: int = 0
     tasks: int = 0
+    # Loos-en-Gohelle's initiatives (app.demo_initiatives): their promoters, past envelopes, projects.
+    promoters: list[str] = field(default_factory=list)
+    envelopes: int = 0
+    initiatives: int = 0
 
     @property
     def changed(self) -> bool:
         return bool(
-            self.territories or self.neighbourhoods or self.sittings or self.accounts or self.contacts or self.tasks
+            self.territories
+            or self.neighbourhoods
+            or self.sittings
+            or self.accounts
+            or self.contacts
+            or self.tasks
+            or self.promoters
+            or self.envelopes
+            or self.initiatives
         )
 
 
@@ -428,4 +440,23 @@ def load_demo(database: Database, settings: Settings | None = None) -> DemoSumma
             }
             if spec is LOOS:
                 _contact_with_task(db, territory, accounts[f"agent@{LOOS_MAIL_DOMAIN}"], summary)
+                staff = {email: account for email, (account, _person) in accounts.items()}
+                _initiatives(db, territory, staff, settings, base_url, summary)
     return summary
+
+
+def _initiatives(
+    db: Session,
+    territory: Territory,
+    staff: dict[str, Account],
+    settings: Settings,
+    base_url: str,
+    summary: DemoSummary,
+) -> None:
+    """About 25 initiatives over five fiscal years, with their promoters and past envelopes."""
+    from app.demo_initiatives import load_initiatives  # imports this module's constants
+
+    loaded = load_initiatives(db, territory, staff, settings, base_url)
+    summary.promoters += loaded.accounts
+    summary.envelopes += loaded.envelopes
+    summary.initiatives += loaded.initiatives

@@ -11,6 +11,7 @@ from app.jobs.models import Job
 from app.ledger.models import CommitmentLine
 from app.mail.models import OutboxEmail
 from app.notifications.models import Notification, NotificationPreference
+from app.review.models import FundChecklistItem, InterestDeclaration, ReviewItem
 from app.territories.models import CouncilSitting, Neighbourhood, Territory, TerritoryHost, Theme
 
 __all__ = [
@@ -25,10 +26,12 @@ __all__ = [
     "Decision",
     "EmailToken",
     "Fund",
+    "FundChecklistItem",
     "FundEnvelope",
     "IdempotencyRecord",
     "Initiative",
     "InitiativeMember",
+    "InterestDeclaration",
     "Job",
     "Neighbourhood",
     "Notification",
@@ -36,6 +39,7 @@ __all__ = [
     "OutboxEmail",
     "Person",
     "Rate",
+    "ReviewItem",
     "RoleGrant",
     "Territory",
     "TerritoryHost",

@@ -24,6 +24,7 @@ from app.initiatives.forms import (
     WithdrawInput,
 )
 from app.initiatives.models import Initiative
+from app.review import checklist
 from app.review import service as review
 from app.territories.context import TerritoryContext
 from app.territories.service import list_neighbourhoods, list_themes
@@ -168,6 +169,7 @@ def _show_page(
         "ledger": _ledger(db, ws.initiative, viewer),
         # What the viewer may do in the review, knowing how they stand towards the initiative.
         "review_panel": review.review_panel(db, viewer, ws.initiative) if viewer is not None else None,
+        "checklist": checklist.panel(db, viewer, ws.initiative),
         "contact_choices": staff_contacts,
         "role_choices": [("co_promoter", _("co-porteur·se")), ("guardian", _("adulte garant·e"))],
         "team_errors": errors or {},

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.accounts.viewer import Viewer
 from app.core.errors import Invalid, NotFound
 from app.initiatives.models import Initiative
-from app.review import forms
+from app.review import checklist, forms, interests
 from app.review import service as review
 from app.review.permissions import AGENT_ACTIONS
 from app.web.auth import CurrentViewer, RequireAgent, RequireExecutive
@@ -227,3 +227,184 @@ def decision_post(
         "awaiting_envelope": _("L'initiative est acceptée et placée en liste d'attente de l'enveloppe."),
     }.get(decision.outcome, _("L'initiative est refusée ; le motif est transmis aux porteur·ses de projet."))
     return redirect(request, workspace_url(request, public_id), flash=flash)
+
+
+# ---------------------------------------------------------------- the checklist (points de contrôle)
+
+CHECKLIST_ACTIONS = frozenset({"request", "done", "waive", "reopen"})
+CHECKLIST_DONE = {
+    "start": N_("Les points de contrôle du dispositif sont repris pour cette initiative."),
+    "add": N_("Le point est ajouté."),
+    "request": N_("La demande d'avis est envoyée."),
+    "done": N_("Le point est fait."),
+    "waive": N_("Le point est classé sans objet."),
+    "reopen": N_("Le point est de nouveau à traiter."),
+}
+
+
+def _checklist_page(
+    request: Request, db: Session, viewer: Viewer, initiative: Initiative, *, origin: str = "page",
+    errors: dict[str, str] | None = None, values: dict[str, Any] | None = None, error_item: str = "",
+    message: str = "", status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    context = {
+        "initiative": initiative,
+        "checklist": checklist.checklist_view(db, viewer, initiative),
+        "checklist_from": origin,
+        "checklist_errors": errors or {},
+        "checklist_values": values or {},
+        "checklist_error_item": error_item,
+        "checklist_message": message,
+        "workspace_url": workspace_url(request, initiative.public_id),
+    }
+    return render(request, "pages/review/checklist.html", context, status_code=status_code, block="checklist")
+
+
+def _checklist_done(
+    request: Request, db: Session, viewer: Viewer, initiative: Initiative, origin: str, step: str
+) -> Response:
+    message = _(CHECKLIST_DONE[step])
+    if is_htmx(request):
+        return _checklist_page(request, db, viewer, initiative, origin=origin, message=message)
+    location = url(request, "review:checklist", public_id=initiative.public_id)
+    if origin == "workspace":
+        location = workspace_url(request, initiative.public_id) + "#checklist"
+    return redirect(request, location, flash=message)
+
+
+def _origin(value: Any) -> str:
+    return "workspace" if value == "workspace" else "page"
+
+
+@router.get("/initiatives/{public_id}/points-de-controle", name="review:checklist")
+def checklist_show(request: Request, public_id: str, viewer: RequireAgent, db: ReadSession) -> HTMLResponse:
+    initiative = review.get_initiative(db, viewer, public_id)
+    return _checklist_page(request, db, viewer, initiative, origin=_origin(request.query_params.get("from")))
+
+
+@router.post("/initiatives/{public_id}/points-de-controle", name="review:checklist_add")
+def checklist_add(
+    request: Request, public_id: str, territory: CurrentTerritory, viewer: RequireAgent, db: WriteSession,
+    form: FormDep,
+) -> Response:  # fmt: skip
+    initiative = review.get_initiative(db, viewer, public_id)
+    origin, step = _origin(form.get("from")), "add" if form.get("step") != "start" else "start"
+    claim_form_nonce(request, db, form, territory.id)
+    try:
+        if step == "start":
+            checklist.start(db, viewer, initiative)
+        else:
+            checklist.add_item(db, viewer, initiative, str(form.get("label") or ""))
+    except Invalid as exc:
+        errors, values = {exc.field or "__all__": exc.message}, {"label": form.get("label") or ""}
+        return _checklist_page(
+            request, db, viewer, initiative, origin=origin, errors=errors, values=values, error_item="new",
+            status_code=422,
+        )  # fmt: skip
+    return _checklist_done(request, db, viewer, initiative, origin, step)
+
+
+class ChecklistFormError(Exception):
+    """The opinion request form has field errors (shown next to the fields, status 422)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("invalid checklist form")
+        self.errors = errors
+
+
+def _checklist_apply(request: Request, db: Session, viewer: Viewer, initiative: Initiative, step: str,
+                     item: str, form: Any) -> None:  # fmt: skip
+    if step == "request":
+        result = validate_form(checklist.OpinionRequestInput, form)
+        if result.data is None:
+            raise ChecklistFormError(result.errors)
+        data = result.data
+        checklist.request_opinion(
+            db, viewer, initiative, item, data.service_name, data.assignee, data.due_on,
+            settings=request.app.state.settings,
+        )  # fmt: skip
+    elif step == "done":
+        checklist.complete_item(db, viewer, initiative, item, str(form.get("opinion") or ""))
+    elif step == "waive":
+        checklist.waive_item(db, viewer, initiative, item, str(form.get("reason") or ""))
+    else:
+        checklist.reopen_item(db, viewer, initiative, item)
+
+
+@router.post("/initiatives/{public_id}/points-de-controle/{item}/{step}", name="review:checklist_act")
+def checklist_act(
+    request: Request, public_id: str, item: str, step: str, territory: CurrentTerritory, viewer: RequireAgent,
+    db: WriteSession, form: FormDep,
+) -> Response:  # fmt: skip
+    if step not in CHECKLIST_ACTIONS:
+        raise NotFound(_("Cette page n'existe pas."))
+    initiative = review.get_initiative(db, viewer, public_id)
+    origin = _origin(form.get("from"))
+    claim_form_nonce(request, db, form, territory.id)
+    try:
+        _checklist_apply(request, db, viewer, initiative, step, item, form)
+    except (Invalid, ChecklistFormError) as exc:
+        errors = exc.errors if isinstance(exc, ChecklistFormError) else {exc.field or "__all__": exc.message}
+        values = {k: v for k, v in form.items() if k not in ("csrf_token", "form_nonce")}
+        return _checklist_page(
+            request, db, viewer, initiative, origin=origin, errors=errors, values=values,
+            error_item=f"{item}-{step}", status_code=422,
+        )  # fmt: skip
+    return _checklist_done(request, db, viewer, initiative, origin, step)
+
+
+# ---------------------------------------------------------------- declared interests and withdrawals
+
+
+def _interests_page(
+    request: Request, db: Session, viewer: Viewer, *, errors: dict[str, dict[str, str]] | None = None,
+    values: dict[str, dict[str, Any]] | None = None, status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    context = {"page": interests.interests_page(db, viewer), "errors": errors or {}, "values": values or {}}
+    return render(request, "pages/review/interests.html", context, status_code=status_code)
+
+
+@router.get("/mon-espace/interets", name="review:interests")
+def interests_show(request: Request, viewer: RequireAgent, db: ReadSession) -> HTMLResponse:
+    return _interests_page(request, db, viewer)
+
+
+@router.post("/mon-espace/interets", name="review:interest_declare")
+def interest_declare(
+    request: Request, territory: CurrentTerritory, viewer: RequireAgent, db: WriteSession, form: FormDep
+) -> Response:
+    values = {k: str(form.get(k) or "") for k in ("description", "beneficiary", "initiative")}
+    claim_form_nonce(request, db, form, territory.id)
+    try:
+        interests.declare_interest(db, viewer, values["description"], values["beneficiary"], values["initiative"])
+    except Invalid as exc:
+        errors = {"interest": {exc.field or "__all__": exc.message}}
+        return _interests_page(request, db, viewer, errors=errors, values={"interest": values}, status_code=422)
+    return redirect(request, url(request, "review:interests"), flash=_("Votre déclaration d'intérêt est enregistrée."))
+
+
+@router.post("/mon-espace/interets/deport", name="review:withdraw")
+def interest_withdraw(
+    request: Request, territory: CurrentTerritory, viewer: RequireAgent, db: WriteSession, form: FormDep
+) -> Response:
+    values = {k: str(form.get(k) or "") for k in ("initiative", "reason")}
+    claim_form_nonce(request, db, form, territory.id)
+    try:
+        interests.withdraw_from(db, viewer, values["initiative"], values["reason"])
+    except Invalid as exc:
+        errors = {"withdrawal": {exc.field or "__all__": exc.message}}
+        return _interests_page(request, db, viewer, errors=errors, values={"withdrawal": values}, status_code=422)
+    flash = _("Votre déport est enregistré : vous n'interviendrez plus sur cette initiative.")
+    if form.get("from") == "workspace":
+        return redirect(request, workspace_url(request, values["initiative"]), flash=flash)
+    return redirect(request, url(request, "review:interests"), flash=flash)
+
+
+@router.post("/mon-espace/interets/{public_id}/fin", name="review:interest_end")
+def interest_end(
+    request: Request, public_id: str, territory: CurrentTerritory, viewer: RequireAgent, db: WriteSession,
+    form: FormDep,
+) -> Response:  # fmt: skip
+    claim_form_nonce(request, db, form, territory.id)
+    interests.end_interest(db, viewer, public_id)
+    return redirect(request, url(request, "review:interests"), flash=_("Cette déclaration est close."))

@@ -43,6 +43,7 @@ from app.initiatives.models import InitiativeState as S
 from app.initiatives.permissions import ACTING_ROLES
 from app.initiatives.workflow import Action
 from app.ledger.models import CommitmentLine, LineKind, LineState, Side
+from app.review import interests
 from app.review import permissions as perm
 from app.review.notifications import KIND, ensure_kind
 from app.territories.context import TerritoryContext
@@ -83,7 +84,8 @@ def involvement_of(db: Session, actor: Actor, initiative: Initiative) -> perm.In
         InitiativeMember.initiative_id == initiative.id, InitiativeMember.person_id == actor.person_id
     )
     beneficiary = exists().where(Beneficiary.id == initiative.beneficiary_id, Beneficiary.person_id == actor.person_id)
-    member, conflicted = db.execute(select(acting, or_(tied, beneficiary))).one()
+    declared = interests.conflict_exists(actor.person_id, initiative.id, initiative.beneficiary_id)
+    member, conflicted = db.execute(select(acting, or_(tied, beneficiary, declared))).one()
     return perm.Involvement(member=bool(member), conflicted=bool(member or conflicted))
 
 
@@ -577,6 +579,7 @@ def decide(
     Everything is checked before anything changes: a refused decision leaves no trace.
     """
     from app.ledger import service as ledger
+    from app.review import checklist
 
     involvement = _visible(db, executive, initiative)
     if not perm.can_decide(executive, involvement):
@@ -590,6 +593,7 @@ def decide(
         raise Invalid(_("Choisissez une des valeurs proposées."), field="act_kind")
     action = Action.APPROVE if outcome == Outcome.APPROVE else Action.DECLINE
     workflow.target_state(initiative.state, action, workflow.Actor.EXECUTIVE)
+    checklist.guard_decision(db, initiative, outcome)
     reference = clean_text(act_reference or "")[:100]
     reason_text = clean_text(reason or "")[:MESSAGE_MAX_LENGTH]
     override_text = clean_text(override_reason or "")[:MESSAGE_MAX_LENGTH]
@@ -759,7 +763,8 @@ def _queue_query(viewer: Actor, territory_id: int) -> Any:
     member = exists().where(
         InitiativeMember.initiative_id == Initiative.id, InitiativeMember.person_id == viewer.person_id
     )
-    conflicted = or_(member, Beneficiary.person_id == viewer.person_id)
+    declared = interests.conflict_exists(viewer.person_id, Initiative.id, Initiative.beneficiary_id)
+    conflicted = or_(member, Beneficiary.person_id == viewer.person_id, declared)
     return (
         select(
             Initiative.id,
