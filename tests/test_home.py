@@ -15,7 +15,8 @@ def test_home_explains_the_scheme_in_french(client: TestClient) -> None:
     assert "À partir de 69 signatures" in response.text
     # Match ratios from the settings, as French euro amounts.
     assert "jusqu'à 1,00\xa0€ pour 1 € apporté" in response.text.replace("&#39;", "'")
-    assert "valorisée 11,88\xa0€" in response.text
+    # The hour value in force today, from the rate table the ledger uses (gross SMIC since 2026-01-01).
+    assert "valorisée 12,02\xa0€" in response.text
     assert "Set-Cookie" not in response.headers  # public pages open no session
     assert "HX-Request" in response.headers["Vary"]
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]

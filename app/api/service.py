@@ -52,7 +52,7 @@ def territory_info(db: Session, territory: TerritoryContext) -> TerritoryInfo:
         neighbourhoods=[NamedRef(public_id=n.public_id, name=n.name) for n in overview.neighbourhoods],
         themes=[NamedRef(public_id=t.public_id, name=t.name) for t in overview.themes],
         petition_thresholds=Thresholds(answer=th.answer, council=th.council, legal_request=th.legal_request),
-        volunteer_hour_value_cents=territory.settings.fifty_fifty.volunteer_hour_value_cents,
+        volunteer_hour_value_cents=overview.scheme.hour_value_cents,
         upcoming_sittings=[
             SittingOut(public_id=s.public_id, sitting_date=s.sitting_date, title=s.title)
             for s in overview.next_sittings

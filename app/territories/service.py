@@ -156,11 +156,46 @@ def petition_thresholds(territory: TerritoryContext) -> Thresholds:
 
 
 @dataclass(frozen=True)
+class SchemeFigures:
+    """What the home page promises, read from the rate table and the main fund (the ones the
+    ledger uses), falling back to the territory's settings when none exists yet."""
+
+    hour_value_cents: int
+    match_physical_percent: int
+    match_activity_percent: int
+    answer_within_days: int
+
+
+@dataclass(frozen=True)
 class HomeOverview:
     neighbourhoods: list[Neighbourhood]
     themes: list[Theme]
     next_sittings: list[CouncilSitting]
     thresholds: Thresholds
+    scheme: SchemeFigures
+
+
+def scheme_figures(db: Session, territory: TerritoryContext) -> SchemeFigures:
+    from app.core.errors import Invalid as NoRate
+    from app.funds import service as funds
+    from app.funds.models import RateKind
+
+    rules = territory.settings.fifty_fifty
+    try:
+        hour_value = funds.rate_on(db, territory.id, RateKind.VOLUNTEER_HOUR, local_today(territory)).value_cents
+    except NoRate:
+        hour_value = rules.volunteer_hour_value_cents
+    fund = funds.default_fund(db, territory.id)
+    if fund is None:
+        return SchemeFigures(
+            hour_value,
+            rules.match_ratio_physical_percent,
+            rules.match_ratio_activity_percent,
+            rules.review_deadline_days,
+        )
+    return SchemeFigures(
+        hour_value, fund.match_physical_percent, fund.match_activity_percent, fund.decision_deadline_days
+    )
 
 
 def local_today(territory: TerritoryContext) -> dt.date:
@@ -200,4 +235,5 @@ def home_overview(db: Session, territory: TerritoryContext) -> HomeOverview:
         themes=list_themes(db, territory.id),
         next_sittings=upcoming_sittings(db, territory),
         thresholds=petition_thresholds(territory),
+        scheme=scheme_figures(db, territory),
     )
