@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import ColumnElement, and_, or_, select, true
+
 from app.accounts.models import Role
 from app.core.actor import Actor
 from app.initiatives.models import Initiative, InitiativeMember, MemberRole
@@ -94,3 +96,22 @@ def can_manage_members(actor: Actor | None, initiative: Initiative, members: Ite
 
 def can_add_contact(actor: Actor | None, initiative: Initiative) -> bool:
     return S(initiative.state) not in CLOSED_STATES and is_agent(actor, initiative.territory_id)
+
+
+def visible_clause(actor: Actor, territory_id: int) -> ColumnElement[bool]:
+    """The SQL form of ``can_view``: public initiatives, those the
+    person acts for, and everything for the territory's staff."""
+    if is_staff(actor, territory_id):
+        return true()
+    public = or_(
+        Initiative.state.in_([s.value for s in PUBLIC_STATES]),
+        and_(Initiative.state.in_([s.value for s in PRIVATE_OUTCOMES]), Initiative.public_despite_outcome.is_(True)),
+    )
+    if actor.person_id is None or actor.territory_id != territory_id:
+        return public
+    mine = select(InitiativeMember.initiative_id).where(
+        InitiativeMember.person_id == actor.person_id,
+        InitiativeMember.accepted_at.is_not(None),
+        InitiativeMember.role.in_([r.value for r in ACTING_ROLES]),
+    )
+    return or_(public, Initiative.id.in_(mine))
