@@ -3,6 +3,7 @@
 from app.accounts.models import Account, ApiToken, EmailToken, Person, RoleGrant, UserSession
 from app.agent_tasks.models import AgentTask
 from app.audit.models import AuditEntry
+from app.conventions.models import Convention, ConventionAmendment, ConventionSignature, ConventionTemplate
 from app.core.models import IdempotencyRecord, UsedFormNonce
 from app.db.base import Base
 from app.funds.models import Fund, FundEnvelope, Rate
@@ -10,8 +11,9 @@ from app.initiatives.models import Beneficiary, Decision, Initiative, Initiative
 from app.jobs.models import Job
 from app.ledger.models import CommitmentLine
 from app.mail.models import OutboxEmail
+from app.media.models import InitiativePhoto, StoredFile
 from app.notifications.models import Notification, NotificationPreference
-from app.review.models import FundChecklistItem, InterestDeclaration, ReviewItem
+from app.review.models import CouncilAgendaItem, FundChecklistItem, InterestDeclaration, ReviewItem
 from app.territories.models import CouncilSitting, Neighbourhood, Territory, TerritoryHost, Theme
 
 __all__ = [
@@ -22,6 +24,11 @@ __all__ = [
     "Base",
     "Beneficiary",
     "CommitmentLine",
+    "Convention",
+    "ConventionAmendment",
+    "ConventionSignature",
+    "ConventionTemplate",
+    "CouncilAgendaItem",
     "CouncilSitting",
     "Decision",
     "EmailToken",
@@ -31,6 +38,7 @@ __all__ = [
     "IdempotencyRecord",
     "Initiative",
     "InitiativeMember",
+    "InitiativePhoto",
     "InterestDeclaration",
     "Job",
     "Neighbourhood",
@@ -41,6 +49,7 @@ __all__ = [
     "Rate",
     "ReviewItem",
     "RoleGrant",
+    "StoredFile",
     "Territory",
     "TerritoryHost",
     "Theme",

@@ -76,3 +76,16 @@ class InterestDeclaration(IdMixin, PublicIdMixin, Base):
     initiative_id: Mapped[int | None] = mapped_column(ForeignKey("initiative.id", ondelete="CASCADE"), index=True)
     declared_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
+
+
+class CouncilAgendaItem(IdMixin, PublicIdMixin, CreatedAtMixin, Base):
+    """An initiative placed on the agenda of a council sitting: "awaiting the council sitting" until decided."""
+
+    __tablename__ = "council_agenda_item"
+
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"), index=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("council_sitting.id", ondelete="RESTRICT"), index=True)
+    # One live agenda item per initiative: postponing moves it to another sitting (audited).
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiative.id", ondelete="CASCADE"), unique=True)
+    scheduled_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,1 @@
+"""Uploaded files: images re-encoded without metadata, stored outside the database, served with checks."""
