@@ -22,6 +22,8 @@ LIMITS: dict[str, str] = {
     "reset:ip": "10/hour",
     "reset:account": "3/hour",
     "verify:account": "5/hour",
+    # Counted per file: every photo of a few proposals in an hour, not a flood of decoding work.
+    "upload:account": "60/hour",
 }
 
 
