@@ -128,11 +128,6 @@ class RulesForm(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    ff_volunteer_hour_value_cents: int = Field(ge=0, le=100_000)
-    ff_match_ratio_physical_percent: int = Field(ge=0, le=1000)
-    ff_match_ratio_activity_percent: int = Field(ge=0, le=1000)
-    ff_max_town_share_cents: int = Field(ge=0, le=10_000_000_000)
-    ff_review_deadline_days: int = Field(ge=1, le=365)
     ff_upkeep_years: int = Field(ge=0, le=30)
     ff_fiscal_year_start_month: int = Field(ge=1, le=12)
     pt_answer_threshold_minimum: int = Field(ge=1, le=10_000_000)
@@ -144,11 +139,6 @@ class RulesForm(BaseModel):
     pt_threshold_basis: Literal["town", "total"] = "town"
     scheme_intro: str = Field(default="", max_length=5000)
     require_second_factor_for_staff: bool = False
-
-    @field_validator("ff_volunteer_hour_value_cents", "ff_max_town_share_cents", mode="before")
-    @classmethod
-    def _euros(cls, value: Any) -> Any:
-        return parse_euros(value)
 
     @field_validator("pt_answer_threshold_percent", "pt_council_threshold_percent", mode="before")
     @classmethod
@@ -170,7 +160,7 @@ class RulesForm(BaseModel):
     def values_from(settings: TerritorySettings) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for key, value in settings.fifty_fifty.model_dump().items():
-            values["ff_" + key] = cents_to_text(value) if key.endswith("_cents") else value
+            values["ff_" + key] = value
         for key, value in settings.petitions.model_dump().items():
             values["pt_" + key] = str(value).replace(".", ",") if isinstance(value, float) else value
         values["scheme_intro"] = settings.scheme_intro
@@ -184,36 +174,6 @@ MONTHS = (
 )  # fmt: skip
 
 FIFTY_FIFTY_FIELDS = (
-    FieldSpec(
-        "ff_volunteer_hour_value_cents",
-        N_("Valeur d'une heure de bénévolat (€)"),
-        N_("Par défaut le SMIC horaire brut : 11,88 €."),
-        "euros",
-    ),
-    FieldSpec(
-        "ff_match_ratio_physical_percent",
-        N_("Apport de la commune pour des travaux (en pourcentage de l'apport des habitant·es)"),
-        N_("100 : la commune apporte 1 € pour 1 € valorisé par les habitant·es."),
-        "number",
-    ),
-    FieldSpec(
-        "ff_match_ratio_activity_percent",
-        N_("Apport de la commune pour une activité (en pourcentage de l'apport des habitant·es)"),
-        N_("50 : la commune apporte 0,50 € pour 1 € valorisé."),
-        "number",
-    ),
-    FieldSpec(
-        "ff_max_town_share_cents",
-        N_("Plafond de l'apport de la commune par projet (€)"),
-        "",
-        "euros",
-    ),
-    FieldSpec(
-        "ff_review_deadline_days",
-        N_("Délai de réponse aux propositions (jours)"),
-        N_("Annoncé aux habitant·es sur la page d'accueil."),
-        "number",
-    ),
     FieldSpec(
         "ff_upkeep_years",
         N_("Durée d'entretien prévue par la convention (années)"),

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from app.core.errors import AppError, Conflict, Invalid
+from app.accounts.viewer import Viewer
+from app.core.errors import AppError, Conflict, Invalid, NotFound
+from app.funds import checklist as fund_checklist
 from app.funds import forms
 from app.funds import service as funds
 from app.funds.models import Fund
@@ -17,7 +19,7 @@ from app.web.auth import RequireAdmin
 from app.web.deps import CurrentTerritory, ReadSession, WriteSession
 from app.web.forms import claim_form_nonce, validate_form
 from app.web.forms_dep import FormDep
-from app.web.i18n import _
+from app.web.i18n import N_, _
 from app.web.responses import redirect
 from app.web.templating import render, url
 
@@ -197,3 +199,91 @@ def rate_create(
     except (Invalid, Conflict) as exc:
         return _rates_page(request, db, territory.id, result.values, _error(exc), exc.status_code)
     return redirect(request, url(request, "funds:rates"), flash=_("Le nouveau taux est enregistré."))
+
+
+# ---------------------------------------------------------------- the fund's review checklist
+
+CHECKLIST_STEPS = {
+    "renommer": N_("Le point est renommé."),
+    "monter": N_("Le point est déplacé."),
+    "descendre": N_("Le point est déplacé."),
+    "supprimer": N_("Le point est retiré de la liste."),
+}
+
+
+def _checklist_page(
+    request: Request, db: Session, viewer: Viewer, territory_id: int, fund: Fund, *,
+    errors: dict[str, str] | None = None, values: dict[str, Any] | None = None, error_item: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    context = {
+        "fund": fund,
+        "checklist": fund_checklist.checklist(db, viewer, territory_id, fund.public_id),
+        "errors": errors or {},
+        "values": values or {},
+        "error_item": error_item,
+    }
+    return render(request, "pages/funds/checklist.html", context, status_code=status_code)
+
+
+@router.get("/admin/dispositifs/{public_id}/points-de-controle", name="funds:checklist")
+def checklist_show(
+    request: Request, public_id: str, territory: CurrentTerritory, viewer: RequireAdmin, db: ReadSession
+) -> HTMLResponse:
+    return _checklist_page(request, db, viewer, territory.id, funds.get_fund(db, territory.id, public_id))
+
+
+@router.post("/admin/dispositifs/{public_id}/points-de-controle", name="funds:checklist_add")
+def checklist_add(
+    request: Request, public_id: str, territory: CurrentTerritory, viewer: RequireAdmin, db: WriteSession,
+    form: FormDep,
+) -> Response:  # fmt: skip
+    fund = funds.get_fund(db, territory.id, public_id)
+    customise = form.get("step") == "personnaliser"
+    label = str(form.get("label") or "")
+    try:
+        with db.begin_nested():
+            claim_form_nonce(request, db, form, territory.id)
+            if customise:
+                fund_checklist.customise(db, viewer, territory.id, public_id)
+            else:
+                fund_checklist.add_item(db, viewer, territory.id, public_id, label)
+    except Invalid as exc:
+        return _checklist_page(
+            request, db, viewer, territory.id, fund, errors=_error(exc), values={"label": label}, error_item="new",
+            status_code=422,
+        )  # fmt: skip
+    flash = (
+        _("Les points habituels sont repris : vous pouvez les modifier.") if customise else _("Le point est ajouté.")
+    )
+    return redirect(request, url(request, "funds:checklist", public_id=public_id), flash=flash)
+
+
+@router.post("/admin/dispositifs/{public_id}/points-de-controle/{item}/{step}", name="funds:checklist_act")
+def checklist_act(
+    request: Request, public_id: str, item: str, step: str, territory: CurrentTerritory, viewer: RequireAdmin,
+    db: WriteSession, form: FormDep,
+) -> Response:  # fmt: skip
+    if step not in CHECKLIST_STEPS:
+        raise NotFound(_("Cette page n'existe pas."))
+    fund = funds.get_fund(db, territory.id, public_id)
+    label = str(form.get("label") or "")
+    try:
+        with db.begin_nested():
+            claim_form_nonce(request, db, form, territory.id)
+            if step == "renommer":
+                fund_checklist.rename_item(db, viewer, territory.id, public_id, item, label)
+            elif step == "supprimer":
+                fund_checklist.remove_item(db, viewer, territory.id, public_id, item)
+            else:
+                direction = "up" if step == "monter" else "down"
+                fund_checklist.move_item(db, viewer, territory.id, public_id, item, direction)
+    except Invalid as exc:
+        return _checklist_page(
+            request, db, viewer, territory.id, fund, errors=_error(exc), values={"label": label}, error_item=item,
+            status_code=422,
+        )  # fmt: skip
+    location = url(request, "funds:checklist", public_id=public_id) + f"#point-{item}"
+    if step == "supprimer":
+        location = url(request, "funds:checklist", public_id=public_id)
+    return redirect(request, location, flash=_(CHECKLIST_STEPS[step]))

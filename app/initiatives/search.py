@@ -13,14 +13,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, column, func, literal_column, or_, select, table, text
+from sqlalchemy import ColumnElement, column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 from app.core.actor import Actor
 from app.initiatives import permissions as perm
 from app.initiatives import workflow as wf
-from app.initiatives.models import Initiative, InitiativeMember
-from app.initiatives.models import InitiativeState as S
+from app.initiatives.models import Initiative
 
 WORD_RE = re.compile(r"\w+")
 MIN_WORD_LENGTH = 3
@@ -63,22 +62,13 @@ def query_words(raw: str) -> list[str]:
     return words
 
 
+# A visitor who is not signed in: ``visible_clause`` then gives the public initiatives only.
+ANONYMOUS = Actor(person_id=None, account_id=None, territory_id=None, label="anonymous")
+
+
 def _visible_to(viewer: Actor | None, territory_id: int) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = [
-        Initiative.state.in_([s.value for s in perm.PUBLIC_STATES]),
-        and_(
-            Initiative.state.in_([s.value for s in wf.PRIVATE_OUTCOMES]),
-            Initiative.public_despite_outcome.is_(True),
-        ),
-    ]
-    if perm.is_staff(viewer, territory_id):
-        conditions.append(Initiative.state != S.DRAFT.value)
-    if viewer is not None and viewer.person_id is not None and viewer.territory_id == territory_id:
-        mine = select(InitiativeMember.initiative_id).where(
-            InitiativeMember.person_id == viewer.person_id, InitiativeMember.accepted_at.is_not(None)
-        )
-        conditions.append(Initiative.id.in_(mine))
-    return or_(*conditions)
+    """Exactly what the pages let the viewer open (``permissions.can_view``, in its SQL form)."""
+    return perm.visible_clause(viewer or ANONYMOUS, territory_id)
 
 
 def similar(
@@ -90,7 +80,7 @@ def similar(
     viewer: Actor | None = None,
 ) -> list[SimilarInitiative]:
     """Up to ``limit`` initiatives of the territory close to ``text_``, best first, that the
-    viewer may see (public ones, plus their own; staff see all but others' drafts)."""
+    viewer may open (public ones and those they act for; the territory's staff see them all)."""
     words = query_words(text_)
     if not words:
         return []

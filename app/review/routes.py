@@ -7,6 +7,7 @@ the values kept and status 422.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,9 +17,10 @@ from sqlalchemy.orm import Session
 from app.accounts.viewer import Viewer
 from app.core.errors import Invalid, NotFound
 from app.initiatives.models import Initiative
-from app.review import checklist, forms, interests
+from app.review import agenda, checklist, forms, interests
 from app.review import service as review
 from app.review.permissions import AGENT_ACTIONS
+from app.territories.service import local_today
 from app.web.auth import CurrentViewer, RequireAgent, RequireExecutive
 from app.web.deps import CurrentTerritory, ReadSession, WriteSession
 from app.web.forms import FormResult, claim_form_nonce, remember_result, validate_form
@@ -57,11 +59,19 @@ def _queue_context(request: Request, db: Session, viewer: Viewer, territory: Cur
     filters = review.QueueFilters(
         state=query.state, neighbourhood=query.neighbourhood, theme=query.theme, fund=query.fund, mine=query.mine
     )
+    rows = review.queue(db, viewer, territory, filters)
+    markers = agenda.markers(db, territory.id, [row.id for row in rows])
+    # "Awaiting the council sitting" is not a state: the filter keeps the rows that have a marker.
+    council = request.query_params.get("council") not in (None, "", "0", "false")
+    if council:
+        rows = [row for row in rows if row.id in markers]
     return {
-        "rows": review.queue(db, viewer, territory, filters),
+        "rows": rows,
+        "markers": markers,
+        "council": council,
         "options": review.queue_options(db, territory.id),
         "filters": filters,
-        "queue_url": url(request, "review:queue", query=filters.query()),
+        "queue_url": url(request, "review:queue", query={**filters.query(), **({"council": "1"} if council else {})}),
     }
 
 
@@ -129,7 +139,8 @@ def review_act(
     if from_queue and is_htmx(request):
         remember_result(request, url(request, "review:queue"))
         row = review.queue_row(db, viewer, territory, initiative)
-        return render(request, "partials/review/queue_row.html", {"row": row, "done": _(DONE_MESSAGES[action])})
+        context = {"row": row, "markers": agenda.markers(db, territory.id, [row.id]), "done": _(DONE_MESSAGES[action])}
+        return render(request, "partials/review/queue_row.html", context)
     location = url(request, "review:queue") if from_queue else workspace_url(request, public_id)
     return redirect(request, location, flash=_(DONE_MESSAGES[action]))
 
@@ -183,8 +194,17 @@ def _decision_form(
     request: Request, db: Session, viewer: Viewer, initiative: Initiative, values: dict[str, Any],
     errors: dict[str, str], status_code: int = 200,
 ) -> HTMLResponse:  # fmt: skip
+    page = review.decision_page(db, viewer, initiative)
+    council = agenda.panel(db, viewer, initiative)
+    marker = council.marker
+    if marker is not None and all(key != marker.sitting_public_id for key, _label in page.sittings):
+        # The scheduled sitting is always offered, even beyond the latest ones listed.
+        label = f"{marker.sitting_on.isoformat()} — {marker.sitting_title}"
+        page = dataclasses.replace(page, sittings=[(marker.sitting_public_id, label), *page.sittings])
     context = {
-        "page": review.decision_page(db, viewer, initiative),
+        "page": page,
+        "agenda": council,
+        "agenda_from": "decision",
         "initiative": initiative,
         "values": values,
         "errors": errors,
@@ -198,7 +218,15 @@ def decision_show(
     request: Request, public_id: str, territory: CurrentTerritory, viewer: RequireExecutive, db: ReadSession
 ) -> HTMLResponse:
     initiative = review.get_initiative(db, viewer, public_id)
-    values = {"outcome": "approve", "act_kind": "decision"}
+    values: dict[str, Any] = {"outcome": "approve", "act_kind": "decision"}
+    council = agenda.panel(db, viewer, initiative)
+    if council.needs_deliberation:
+        values["act_kind"] = "deliberation"
+    if council.marker is not None:
+        # The deliberation of the sitting the initiative awaits, dated that day once it is held.
+        values.update(act_kind="deliberation", sitting=council.marker.sitting_public_id)
+        if council.marker.past or council.marker.sitting_on == local_today(territory):
+            values["decided_on"] = council.marker.sitting_on.isoformat()
     return _decision_form(request, db, viewer, initiative, values, {})
 
 
@@ -227,6 +255,82 @@ def decision_post(
         "awaiting_envelope": _("L'initiative est acceptée et placée en liste d'attente de l'enveloppe."),
     }.get(decision.outcome, _("L'initiative est refusée ; le motif est transmis aux porteur·ses de projet."))
     return redirect(request, workspace_url(request, public_id), flash=flash)
+
+
+# ---------------------------------------------------------------- the council's agenda
+
+AGENDA_STEPS = {
+    "inscrire": N_(
+        "L'initiative est inscrite à l'ordre du jour du conseil ; les porteur·ses de projet sont prévenu·es."
+    ),
+    "reporter": N_("L'examen par le conseil est reporté ; les porteur·ses de projet sont prévenu·es."),
+    "retirer": N_("L'initiative est retirée de l'ordre du jour du conseil."),
+}
+AGENDA_ORIGINS = frozenset({"workspace", "decision", "page"})
+
+
+def _agenda_page(
+    request: Request, db: Session, viewer: Viewer, initiative: Initiative, *, origin: str = "page",
+    errors: dict[str, str] | None = None, values: dict[str, Any] | None = None, error_form: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    context = {
+        "initiative": initiative,
+        "agenda": agenda.panel(db, viewer, initiative),
+        "agenda_from": origin,
+        "agenda_errors": errors or {},
+        "agenda_values": values or {},
+        "agenda_error_form": error_form,
+        "workspace_url": workspace_url(request, initiative.public_id),
+    }
+    return render(request, "pages/review/agenda.html", context, status_code=status_code, block="agenda")
+
+
+def _agenda_origin(value: Any) -> str:
+    return value if isinstance(value, str) and value in AGENDA_ORIGINS else "page"
+
+
+@router.get("/initiatives/{public_id}/conseil", name="review:agenda")
+def agenda_show(request: Request, public_id: str, viewer: CurrentViewer, db: ReadSession) -> HTMLResponse:
+    initiative = review.get_initiative(db, viewer, public_id)
+    return _agenda_page(request, db, viewer, initiative, origin=_agenda_origin(request.query_params.get("from")))
+
+
+@router.post("/initiatives/{public_id}/conseil/{step}", name="review:agenda_act")
+def agenda_act(
+    request: Request, public_id: str, step: str, territory: CurrentTerritory, viewer: RequireExecutive,
+    db: WriteSession, form: FormDep,
+) -> Response:  # fmt: skip
+    if step not in AGENDA_STEPS:
+        raise NotFound(_("Cette page n'existe pas."))
+    initiative = review.get_initiative(db, viewer, public_id)
+    origin = _agenda_origin(form.get("from"))
+    result = validate_form(agenda.AgendaInput, form)
+    if result.data is None:
+        return _agenda_page(
+            request, db, viewer, initiative, origin=origin, errors=result.errors, values=result.values,
+            error_form=step, status_code=422,
+        )  # fmt: skip
+    data, settings = result.data, request.app.state.settings
+    claim_form_nonce(request, db, form, territory.id)
+    try:
+        if step == "inscrire":
+            agenda.schedule(db, viewer, initiative, data.sitting, settings=settings)
+        elif step == "reporter":
+            agenda.postpone(db, viewer, initiative, data.sitting, data.reason, settings=settings)
+        else:
+            agenda.take_off(db, viewer, initiative, data.reason, settings=settings)
+    except Invalid as exc:
+        return _agenda_page(
+            request, db, viewer, initiative, origin=origin, errors={exc.field or "__all__": exc.message},
+            values=result.values, error_form=step, status_code=422,
+        )  # fmt: skip
+    location = url(request, "review:agenda", public_id=public_id)
+    if origin == "workspace":
+        location = workspace_url(request, public_id) + "#council"
+    elif origin == "decision":
+        location = url(request, "review:decision", public_id=public_id)
+    return redirect(request, location, flash=_(AGENDA_STEPS[step]))
 
 
 # ---------------------------------------------------------------- the checklist (points de contrôle)

@@ -158,12 +158,22 @@ def petition_thresholds(territory: TerritoryContext) -> Thresholds:
 @dataclass(frozen=True)
 class SchemeFigures:
     """What the home page promises, read from the rate table and the main fund (the ones the
-    ledger uses), falling back to the territory's settings when none exists yet."""
+    ledger uses), falling back to what a new fund and the seeded SMIC would give when none exists yet."""
 
     hour_value_cents: int
     match_physical_percent: int
     match_activity_percent: int
     answer_within_days: int
+
+
+def fund_default(column: str) -> int:
+    """The ``Fund`` model's default for ``column``: the rule a territory without a fund announces."""
+    from app.funds.models import Fund
+
+    value = getattr(Fund.__table__.c[column].default, "arg", None)
+    if not isinstance(value, int):
+        raise LookupError(column)
+    return value
 
 
 @dataclass(frozen=True)
@@ -180,18 +190,20 @@ def scheme_figures(db: Session, territory: TerritoryContext) -> SchemeFigures:
     from app.funds import service as funds
     from app.funds.models import RateKind
 
-    rules = territory.settings.fifty_fifty
+    today = local_today(territory)
     try:
-        hour_value = funds.rate_on(db, territory.id, RateKind.VOLUNTEER_HOUR, local_today(territory)).value_cents
+        hour_value = funds.rate_on(db, territory.id, RateKind.VOLUNTEER_HOUR, today).value_cents
     except NoRate:
-        hour_value = rules.volunteer_hour_value_cents
+        # No rate entered yet: the SMIC that ``seed_default_rates`` would have put in force today.
+        in_force = [cents for day, cents, _source in funds.SMIC_HISTORY if day <= today]
+        hour_value = in_force[-1] if in_force else funds.SMIC_HISTORY[0][1]
     fund = funds.default_fund(db, territory.id)
     if fund is None:
         return SchemeFigures(
             hour_value,
-            rules.match_ratio_physical_percent,
-            rules.match_ratio_activity_percent,
-            rules.review_deadline_days,
+            fund_default("match_physical_percent"),
+            fund_default("match_activity_percent"),
+            fund_default("decision_deadline_days"),
         )
     return SchemeFigures(
         hour_value, fund.match_physical_percent, fund.match_activity_percent, fund.decision_deadline_days

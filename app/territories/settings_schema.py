@@ -12,15 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class FiftyFiftyRules(BaseModel):
+    """What the scheme keeps at the territory's level. The match rules, the cap and the decision
+    deadline belong to each fund (``Fund``), the value of an hour to the dated rate table
+    (``Rate``): keys once stored here for them are ignored."""
+
     model_config = ConfigDict(extra="ignore")
 
-    # Value of one volunteer hour (SMIC brut since 1 Nov 2024: 11,88 €).
-    volunteer_hour_value_cents: int = Field(default=1188, ge=0, le=100_000)
-    # Town euros per resident euro of valuation: 1:1 for physical works, ½:1 otherwise (Seattle NMF).
-    match_ratio_physical_percent: int = Field(default=100, ge=0, le=1000)
-    match_ratio_activity_percent: int = Field(default=50, ge=0, le=1000)
-    max_town_share_cents: int = Field(default=800_000, ge=0, le=10_000_000_000)
-    review_deadline_days: int = Field(default=60, ge=1, le=365)
     upkeep_years: int = Field(default=3, ge=0, le=30)
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
 

@@ -151,17 +151,15 @@ def test_bad_siret_is_422_and_changes_nothing(client: TestClient, factory: Facto
     assert len(audit_entries(factory.database, "territory.update")) == before
 
 
-def test_rules_saved_with_euros_and_percentages(client: TestClient, factory: Factory) -> None:
+def test_rules_saved_with_percentages(client: TestClient, factory: Factory) -> None:
     login_admin(client, factory)
     page = client.get("/admin/territoire/regles")
-    assert 'value="11,88"' in page.text
+    # The match rules, the cap, the deadline and the hour value belong to the funds and the rates.
+    assert "ff_volunteer_hour_value_cents" not in page.text
+    assert "ff_review_deadline_days" not in page.text
+    assert 'href="/admin/dispositifs"' in page.text
     data = {
-        "ff_volunteer_hour_value_cents": "12,50",
-        "ff_match_ratio_physical_percent": "100",
-        "ff_match_ratio_activity_percent": "50",
-        "ff_max_town_share_cents": "5 000",
-        "ff_review_deadline_days": "45",
-        "ff_upkeep_years": "3",
+        "ff_upkeep_years": "5",
         "ff_fiscal_year_start_month": "1",
         "pt_answer_threshold_minimum": "50",
         "pt_answer_threshold_percent": "0,5",
@@ -175,15 +173,27 @@ def test_rules_saved_with_euros_and_percentages(client: TestClient, factory: Fac
     response = post_form(client, "/admin/territoire/regles", data=data)
     assert response.status_code == 303
     settings = factory.territory_row().settings
-    assert settings.fifty_fifty.volunteer_hour_value_cents == 1250
-    assert settings.fifty_fifty.max_town_share_cents == 500_000
+    assert settings.fifty_fifty.upkeep_years == 5
     assert settings.petitions.answer_threshold_percent == 0.5
     entry = audit_entries(factory.database, "territory.update_rules")[-1]
-    assert entry.data["fifty_fifty.review_deadline_days"] == {"from": 60, "to": 45}
+    assert entry.data["fifty_fifty.upkeep_years"] == {"from": 3, "to": 5}
 
-    bad = post_form(client, "/admin/territoire/regles", data={**data, "ff_volunteer_hour_value_cents": "1e309"})
+    bad = post_form(client, "/admin/territoire/regles", data={**data, "pt_answer_threshold_percent": "1e309"})
     assert bad.status_code == 422
-    assert factory.territory_row().settings.fifty_fifty.volunteer_hour_value_cents == 1250
+    assert factory.territory_row().settings.petitions.answer_threshold_percent == 0.5
+
+
+def test_old_scheme_keys_in_stored_settings_are_ignored(client: TestClient, factory: Factory) -> None:
+    with unit_of_work(factory.database) as db:
+        territory = db.get_one(Territory, factory.territories["loos"])
+        stored = dict(territory.settings_json)
+        stored["fifty_fifty"] = {**stored.get("fifty_fifty", {}), "review_deadline_days": 12, "upkeep_years": 4}
+        territory.settings_json = stored
+    settings = factory.territory_row().settings
+    assert settings.fifty_fifty.upkeep_years == 4
+    assert not hasattr(settings.fifty_fifty, "review_deadline_days")
+    login_admin(client, factory)
+    assert client.get("/admin/territoire/regles").status_code == 200
 
 
 def test_accessibility_needs_an_audit_date(client: TestClient, factory: Factory) -> None:
@@ -314,3 +324,18 @@ def test_territory_row_unchanged_by_other_town(client: TestClient, other_client:
         other = db.scalar(select(Territory).where(Territory.slug == "autre"))
         assert other is not None
         assert other.name == "Autreville"
+
+
+def test_without_fund_nor_rate_the_home_page_announces_a_new_fund_s_rules(client: TestClient, factory: Factory) -> None:
+    from sqlalchemy import delete, update
+
+    from app.funds.models import Fund, Rate
+
+    tid = factory.territory()
+    with unit_of_work(factory.database) as db:
+        db.execute(update(Fund).where(Fund.territory_id == tid).values(is_active=False, decision_deadline_days=90))
+        db.execute(delete(Rate).where(Rate.territory_id == tid))
+    text = client.get("/").text.replace("&#39;", "'")
+    assert "un délai de 30 jours" in text  # the Fund model's default, not a territory setting
+    assert "jusqu'à 1,00\xa0€ pour 1 € apporté" in text
+    assert "valorisée 12,02\xa0€" in text  # the seeded SMIC in force

@@ -204,7 +204,7 @@ def test_rework_after_a_decline(client: TestClient, factory: Factory, database: 
     assert h.audit_actions(database, public_id)[-1] == "initiative.rework"
 
 
-def test_without_a_fund_the_territory_deadline_applies(factory: Factory, database: Database) -> None:
+def test_without_a_fund_a_new_fund_s_deadline_applies(factory: Factory, database: Database) -> None:
     alice = factory.account()
     tid = factory.territory()
     with unit_of_work(database) as db:
@@ -215,4 +215,4 @@ def test_without_a_fund_the_territory_deadline_applies(factory: Factory, databas
         service.submit(db, h.actor(alice), _territory(factory), public_id)
     row = h.initiative(database, public_id)
     assert row.fund_id is None
-    assert row.decision_due_on == _today(factory) + dt.timedelta(days=60)
+    assert row.decision_due_on == _today(factory) + dt.timedelta(days=30)  # the Fund model's default
