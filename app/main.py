@@ -53,14 +53,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from app.accounts import routes as accounts_routes
     from app.admin import routes as admin_routes
     from app.agent_tasks import routes as tasks_routes
+    from app.api import conventions as conventions_api
     from app.api import initiatives as initiatives_api
     from app.api import routes as api_routes
+    from app.conventions import routes as conventions_routes
     from app.funds import routes as funds_routes
     from app.home import routes as home_routes
     from app.initiatives import routes as initiatives_routes
     from app.ledger import routes as ledger_routes
     from app.legal import routes as legal_routes
     from app.mail import routes as mail_routes
+    from app.media import routes as media_routes
     from app.notifications import routes as notification_routes
     from app.privacy import routes as privacy_routes
     from app.review import routes as review_routes
@@ -79,12 +82,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         initiatives_routes,
         ledger_routes,
         review_routes,
+        media_routes,
+        conventions_routes,
     ):
         app.include_router(module.router, dependencies=html_deps, include_in_schema=False)
     if not settings.is_production:
         app.include_router(mail_routes.router, dependencies=html_deps, include_in_schema=False)
     app.include_router(api_routes.router)
     app.include_router(initiatives_api.router)
+    app.include_router(conventions_api.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -17,7 +17,8 @@ from app.accounts.models import Account, Person, PersonKind, Role, RoleGrant
 from app.admin.forms import GeneralForm, LegalForm, NeighbourhoodForm, RulesForm, SittingForm, ThemeForm
 from app.audit import service as audit
 from app.core.actor import Actor
-from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.review.models import CouncilAgendaItem
 from app.territories.models import CouncilSitting, Neighbourhood, Territory, Theme
 from app.web.i18n import _
 
@@ -289,6 +290,12 @@ def update_sitting(db: Session, actor: Actor, territory_id: int, public_id: str,
 def delete_sitting(db: Session, actor: Actor, territory_id: int, public_id: str) -> None:
     _require_admin(actor, territory_id)
     row = get_sitting(db, territory_id, public_id)
+    if db.scalar(select(CouncilAgendaItem.id).where(CouncilAgendaItem.sitting_id == row.id).limit(1)) is not None:
+        raise Conflict(
+            _(
+                "Des initiatives sont inscrites à l'ordre du jour de cette séance : déplacez-les d'abord vers une autre séance."
+            )
+        )
     audit.record(
         db, actor, "sitting.delete", "council_sitting", row.public_id, territory_id=territory_id,
         data={"title": row.title, "sitting_date": row.sitting_date.isoformat()},

@@ -211,6 +211,14 @@ def add_rate(db: Session, actor: Actor, territory_id: int, form: RateForm) -> Ra
 # ---------------------------------------------------------------- funds
 
 
+def _seed_convention_template(db: Session, fund: Fund, actor: Actor) -> None:
+    """Every fund starts with the default convention template (version 1), to adapt later."""
+    # Imported here: the conventions domain imports this module.
+    from app.conventions.clauses import ensure_template
+
+    ensure_template(db, fund, actor)
+
+
 def seed_default_fund(db: Session, territory_id: int, actor: Actor = SYSTEM) -> Fund:
     """The "Fifty-fifty" fund (warn mode, k 100/50) with an envelope for the current fiscal year."""
     fund = db.scalar(select(Fund).where(Fund.territory_id == territory_id, Fund.name == DEFAULT_FUND_NAME))
@@ -230,6 +238,7 @@ def seed_default_fund(db: Session, territory_id: int, actor: Actor = SYSTEM) -> 
         db.add(fund)
         db.flush()
         audit.record(db, actor, "fund.create", "fund", fund.id, territory_id=territory_id, data={"name": fund.name})
+    _seed_convention_template(db, fund, actor)
     year = current_fiscal_year(db, territory_id)
     envelope = db.scalar(
         select(FundEnvelope).where(
@@ -302,6 +311,7 @@ def create_fund(db: Session, actor: Actor, territory_id: int, form: FundForm) ->
     db.add(fund)
     db.flush()
     audit.record(db, actor, "fund.create", "fund", fund.id, territory_id=territory_id, data={"name": fund.name})
+    _seed_convention_template(db, fund, actor)
     return fund
 
 

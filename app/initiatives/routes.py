@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts import contacts
 from app.accounts.viewer import Viewer
+from app.conventions import service as conventions
 from app.core.errors import Invalid, NotFound
 from app.initiatives import permissions as perm
 from app.initiatives import search
@@ -24,10 +25,14 @@ from app.initiatives.forms import (
     WithdrawInput,
 )
 from app.initiatives.models import Initiative
+from app.media import service as media
+from app.media.forms import uploads_in
+from app.media.routes import UPLOAD_BODY_BYTES
+from app.media.storage import media_store
 from app.review import checklist
 from app.review import service as review
 from app.territories.context import TerritoryContext
-from app.territories.service import list_neighbourhoods, list_themes
+from app.territories.service import fund_default, list_neighbourhoods, list_themes
 from app.web.auth import CurrentViewer, MaybeViewer
 from app.web.deps import CurrentTerritory, ReadSession, WriteSession
 from app.web.forms import claim_form_nonce, validate_form
@@ -71,6 +76,7 @@ def _form_page(
             db, territory.id, text, exclude_id=initiative.id if initiative else None, viewer=viewer
         ),
         **_choices(db, viewer, territory),
+        "photo_policy": media.PHOTO_POLICY,
     }
     return render(request, "pages/initiatives/form.html", context, status_code=status_code)
 
@@ -83,7 +89,7 @@ def new(
     return _form_page(request, db, viewer, territory, initiative=None, values=values, errors={})
 
 
-@router.post("/initiatives/proposer", name="initiatives:create")
+@router.post("/initiatives/proposer", name="initiatives:create", max_body_size=UPLOAD_BODY_BYTES)
 def create(
     request: Request, territory: CurrentTerritory, viewer: CurrentViewer, db: WriteSession, form: FormDep
 ) -> Response:
@@ -92,9 +98,20 @@ def create(
         return _form_page(
             request, db, viewer, territory, initiative=None, values=result.values, errors=result.errors, status_code=422
         )
-    claim_form_nonce(request, db, form, territory.id)
+    uploads = uploads_in(form)
     try:
-        initiative = initiatives.propose(db, viewer, territory.id, result.data)
+        media.check_quota(0, len(uploads))
+        for _upload in uploads:
+            request.app.state.rate_limiter.hit("upload:account", str(viewer.account_id))
+        # Decoded before the first query: image work never holds the database's write lock.
+        photos = media.prepare_photos(uploads)
+        # A refused photo refuses the whole proposal: nothing is kept, not even the used form nonce.
+        with db.begin_nested():
+            claim_form_nonce(request, db, form, territory.id)
+            initiative = initiatives.propose(db, viewer, territory.id, result.data)
+            if photos:
+                store = media_store(request.app.state.settings)
+                media.add_photos(db, viewer, territory.id, initiative.public_id, photos, store=store)
     except Invalid as exc:
         errors = {exc.field or "__all__": exc.message}
         return _form_page(
@@ -170,6 +187,9 @@ def _show_page(
         # What the viewer may do in the review, knowing how they stand towards the initiative.
         "review_panel": review.review_panel(db, viewer, ws.initiative) if viewer is not None else None,
         "checklist": checklist.panel(db, viewer, ws.initiative),
+        "photos": media.gallery_for(db, viewer, ws.initiative),
+        # The convention's box, for the promoters and the town's staff only (None for everyone else).
+        "convention": conventions.panel(db, viewer, ws.initiative),
         "contact_choices": staff_contacts,
         "role_choices": [("co_promoter", _("co-porteur·se")), ("guardian", _("adulte garant·e"))],
         "team_errors": errors or {},
@@ -225,7 +245,7 @@ def _submit_page(
     i = ws.initiative
     found = search.similar(db, territory.id, f"{i.title} {i.description}", exclude_id=i.id, viewer=viewer)
     fund = initiatives.active_fund(db, territory.id)
-    days = fund.decision_deadline_days if fund is not None else territory.settings.fifty_fifty.review_deadline_days
+    days = fund.decision_deadline_days if fund is not None else fund_default("decision_deadline_days")
     context = {"ws": ws, "initiative": i, "similar": found, "deadline_days": days, "error": error}
     return render(request, "pages/initiatives/submit.html", context, status_code=status_code)
 

@@ -44,7 +44,7 @@ from app.notifications.kinds import register_kind
 from app.notifications.service import notify
 from app.territories.context import TerritoryContext
 from app.territories.models import Neighbourhood, Territory, Theme
-from app.territories.service import local_today
+from app.territories.service import fund_default, local_today
 from app.web import i18n
 from app.web.i18n import N_, _
 
@@ -362,7 +362,7 @@ def submit(
         )
     fund = active_fund(db, territory.id)
     today = local_today(territory)
-    days = fund.decision_deadline_days if fund is not None else territory.settings.fifty_fifty.review_deadline_days
+    days = fund.decision_deadline_days if fund is not None else fund_default("decision_deadline_days")
     now = utcnow()
     initiative.state = target.value
     initiative.submitted_at = now

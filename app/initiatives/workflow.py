@@ -71,8 +71,13 @@ TRANSITIONS: dict[Action, Transition] = {
         S.WITHDRAWN,
         Actor.PROMOTER,
     ),
+    # SYSTEM: the daily job abandons an initiative whose convention stayed unsigned too long.
     Action.ABANDON: _t(
-        {S.APPROVED, S.CONVENTION_PROPOSED, S.CONVENTION_SIGNED}, S.ABANDONED, Actor.AGENT, Actor.EXECUTIVE
+        {S.APPROVED, S.CONVENTION_PROPOSED, S.CONVENTION_SIGNED},
+        S.ABANDONED,
+        Actor.AGENT,
+        Actor.EXECUTIVE,
+        Actor.SYSTEM,
     ),
 }
 

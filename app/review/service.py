@@ -579,7 +579,7 @@ def decide(
     Everything is checked before anything changes: a refused decision leaves no trace.
     """
     from app.ledger import service as ledger
-    from app.review import checklist
+    from app.review import agenda, checklist
 
     involvement = _visible(db, executive, initiative)
     if not perm.can_decide(executive, involvement):
@@ -654,6 +654,7 @@ def decide(
     )
     db.add(decision)
     db.flush()
+    agenda.close(db, executive, initiative, decision)  # no longer awaiting the council sitting
     initiative.decided_at = utcnow()
     audit_data["decision"] = decision.public_id
     _move(db, executive, initiative, target, action, reason=override_text or reason_text, data=audit_data)

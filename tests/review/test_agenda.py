@@ -364,3 +364,19 @@ def test_the_decision_page_explains_the_council_and_preselects_the_sitting(
             .where(Decision.initiative_id == initiative.id)
         )
     assert sitting_date == dt.date(2026, 11, 22)
+
+
+def test_a_sitting_with_initiatives_on_its_agenda_cannot_be_deleted(world: World) -> None:
+    from app.admin import service as admin
+
+    initiative = world.initiative(S.IN_REVIEW, title="Verger partagé")
+    sitting_id = sitting(world)
+    act(world, initiative.id, agenda.schedule, world.executive_actor, sitting_id)
+    admin_actor = actor(world.agent, "admin")
+    with pytest.raises(Conflict), unit_of_work(world.database) as db:
+        admin.delete_sitting(db, admin_actor, world.territory_id, sitting_id)
+    assert item_of(world, initiative.id) == (sitting_id, SITTING_DAY, "")
+    act(world, initiative.id, agenda.take_off, world.executive_actor)
+    with unit_of_work(world.database) as db:
+        admin.delete_sitting(db, admin_actor, world.territory_id, sitting_id)
+        assert db.scalar(select(func.count()).select_from(CouncilSitting)) == 0
