@@ -346,8 +346,9 @@ def _number(db: Session, territory_id: int, year: int) -> str:
 
 
 def _kind_for(fund: Fund, balance: ledger.Balance) -> ConventionKind:
-    """Small projects (town cash under the fund's threshold) sign a simple commitment."""
-    if balance.town_cash_cents < fund.small_project_threshold_cents:
+    """Small projects (the town's whole contribution, cash and in kind, under the fund's threshold, as the
+    ledger shows it) sign a simple commitment."""
+    if balance.is_small_project:
         return ConventionKind.COMMITMENT
     return ConventionKind.CONVENTION
 

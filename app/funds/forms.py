@@ -120,7 +120,9 @@ FUND_FIELDS = (
     FieldSpec(
         "small_project_threshold_cents",
         N_("Seuil des petits projets (€)"),
-        N_("Sous ce montant d'apport de la commune, une procédure allégée s'applique."),
+        N_(
+            "Sous ce montant d'apport de la commune (argent et nature), une procédure allégée s'applique : un simple engagement signé par les porteur·ses remplace la convention."
+        ),
         "euros",
     ),
     FieldSpec("decision_deadline_days", N_("Délai de décision (jours)"), "", "number"),

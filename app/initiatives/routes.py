@@ -29,7 +29,7 @@ from app.media import service as media
 from app.media.forms import uploads_in
 from app.media.routes import UPLOAD_BODY_BYTES
 from app.media.storage import media_store
-from app.review import checklist
+from app.review import agenda, checklist
 from app.review import service as review
 from app.territories.context import TerritoryContext
 from app.territories.service import fund_default, list_neighbourhoods, list_themes
@@ -169,6 +169,16 @@ def _ledger(db: Session, initiative: Initiative, viewer: Viewer | None) -> Any:
         return None
 
 
+def _agenda(db: Session, viewer: Viewer | None, initiative: Initiative) -> agenda.AgendaPanel | None:
+    """Where the initiative stands on the council's agenda, rendered with the page (no request needed)."""
+    if viewer is None or initiative.state not in agenda.LIVE_STATES:
+        return None
+    try:
+        return agenda.panel(db, viewer, initiative)
+    except NotFound:
+        return None
+
+
 def _show_page(
     request: Request, db: Session, viewer: Viewer | None, territory: TerritoryContext, public_id: str,
     *, errors: dict[str, dict[str, str]] | None = None, values: dict[str, dict[str, Any]] | None = None,
@@ -187,6 +197,7 @@ def _show_page(
         # What the viewer may do in the review, knowing how they stand towards the initiative.
         "review_panel": review.review_panel(db, viewer, ws.initiative) if viewer is not None else None,
         "checklist": checklist.panel(db, viewer, ws.initiative),
+        "agenda": _agenda(db, viewer, ws.initiative),
         "photos": media.gallery_for(db, viewer, ws.initiative),
         # The convention's box, for the promoters and the town's staff only (None for everyone else).
         "convention": conventions.panel(db, viewer, ws.initiative),

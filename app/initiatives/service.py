@@ -425,6 +425,11 @@ def withdraw(db: Session, actor: Actor, territory_id: int, public_id: str, reaso
     if not perm.is_member(actor, initiative, members):
         raise Forbidden(_("Seul·es les porteur·ses du projet peuvent le retirer."))
     target = wf.target_state(initiative.state, wf.Action.WITHDRAW, wf.Actor.PROMOTER)
+    envelope = None
+    if initiative.committed_envelope_id is not None:
+        from app.ledger import service as ledger
+
+        envelope = ledger.envelope_for(db, initiative)
     _release_envelope(db, initiative)
     initiative.state = target.value
     initiative.state_changed_at = utcnow()
@@ -432,6 +437,11 @@ def withdraw(db: Session, actor: Actor, territory_id: int, public_id: str, reaso
     audit.record(
         db, actor, "initiative.withdraw", "initiative", initiative.public_id, territory_id=territory_id, reason=reason
     )
+    if envelope is not None:
+        # The money freed goes first to the initiatives waiting for this envelope.
+        from app.review import service as review
+
+        review.process_releases(db, envelope)
     return initiative
 
 

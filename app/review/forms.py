@@ -28,6 +28,10 @@ class HoldForm(BaseModel):
         return _empty_to_none(value)
 
 
+class AbandonForm(BaseModel):
+    reason: str = Field(min_length=1, max_length=REASON_MAX_LENGTH)
+
+
 class MessageForm(BaseModel):
     body: str = Field(min_length=1, max_length=MESSAGE_MAX_LENGTH)
     staff_only: bool = False

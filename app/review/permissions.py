@@ -25,6 +25,7 @@ AGENT_ACTIONS: dict[str, Action] = {
     "hold": Action.PUT_ON_HOLD,
     "resume": Action.RESUME,
     "resubmit": Action.RESUBMIT,
+    "abandon": Action.ABANDON,
 }
 
 

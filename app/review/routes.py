@@ -39,10 +39,12 @@ DONE_MESSAGES = {
     "resume": N_("L'instruction reprend."),
     "resubmit": N_("L'initiative est renvoyée en instruction."),
     "assign": N_("L'initiative vous est attribuée."),
+    "abandon": N_("L'initiative est abandonnée ; les crédits réservés sont libérés."),
 }
 ACTION_TITLES = {
     "changes": N_("Demander des modifications"),
     "hold": N_("Mettre l'instruction en pause"),
+    "abandon": N_("Abandonner le projet"),
 }
 
 
@@ -110,6 +112,8 @@ def _apply(request: Request, db: Session, viewer: Viewer, initiative: Initiative
         review.put_on_hold(db, viewer, initiative, form.reason, form.resume_on, settings=settings)
     elif action == "resume":
         review.resume(db, viewer, initiative, settings=settings)
+    elif action == "abandon":
+        review.abandon(db, viewer, initiative, form.reason, settings=settings)
     else:
         review.resubmit(db, viewer, initiative, settings=settings)
 
@@ -127,6 +131,8 @@ def review_act(
         result = validate_form(forms.ChangesForm, form)
     elif action == "hold":
         result = validate_form(forms.HoldForm, form)
+    elif action == "abandon":
+        result = validate_form(forms.AbandonForm, form)
     if result is not None and result.data is None:
         return _action_page(request, initiative, action, result.values, result.errors)
     claim_form_nonce(request, db, form, territory.id)

@@ -373,6 +373,31 @@ def put_on_hold(
     return initiative
 
 
+def abandon(
+    db: Session, agent: Actor, initiative: Initiative, reason: str, *, settings: Settings | None = None
+) -> Initiative:
+    """An approved project will not be carried out: its envelope money goes back (to the waiting list first)."""
+    from app.ledger import service as ledger
+
+    text = _required(reason, "reason", REASON_MAX_LENGTH)
+    capacity = _capacity(db, agent, initiative, Action.ABANDON)
+    target = workflow.target_state(initiative.state, Action.ABANDON, capacity)
+    envelope = ledger.envelope_for(db, initiative) if initiative.committed_envelope_id is not None else None
+    released = ledger.release_envelope(db, initiative)
+    _move(db, agent, initiative, target, Action.ABANDON, reason=text, data={"released_cents": released})
+    _tell_promoters(
+        db,
+        agent,
+        initiative,
+        _("L'initiative « %(title)s » est abandonnée") % {"title": initiative.title},
+        text,
+        settings,
+    )
+    if envelope is not None and released:
+        process_releases(db, envelope, settings=settings)
+    return initiative
+
+
 def resume(db: Session, agent: Actor, initiative: Initiative, *, settings: Settings | None = None) -> Initiative:
     capacity = _capacity(db, agent, initiative, Action.RESUME)
     target = workflow.target_state(initiative.state, Action.RESUME, capacity)

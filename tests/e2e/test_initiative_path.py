@@ -79,7 +79,7 @@ def test_resident_agent_and_executive_take_an_initiative_to_a_signed_convention(
     resident.wait_for_url(WORKSPACE)
     workspace = resident.url.replace(f"http://loos.localhost:{live_server.port}", "")
     axe.check(resident, "draft workspace")
-    _add_line(resident, "volunteer_hours", "Défrichage et plantations", "60")
+    _add_line(resident, "volunteer_hours", "Défrichage et plantations", "80")
     axe.check(resident, "after adding a residents' line")
     resident.get_by_role("button", name="Déposer le projet").click()
     resident.wait_for_url("**/deposer")
@@ -130,7 +130,7 @@ def test_resident_agent_and_executive_take_an_initiative_to_a_signed_convention(
     # The agent adds the town's side and works the checklist.
     agent.goto(live_server.url(workspace))
     axe.check(agent, "back in review")
-    _add_line(agent, "purchase", "Bacs, terreau et grillage", "1", "450")
+    _add_line(agent, "purchase", "Bacs, terreau et grillage", "1", "900")
     axe.check(agent, "town line added")
     agent.goto(live_server.url(workspace + "/points-de-controle"))
     axe.check(agent)
@@ -164,5 +164,27 @@ def test_resident_agent_and_executive_take_an_initiative_to_a_signed_convention(
     axe.check(executive, "approved")
     assert off_loop(_state, factory) == "approved"
 
-    # CONVENTION STEPS
-    assert PASSWORD
+    # The agent drafts the convention; the resident, then the executive, sign it in the app.
+    agent.goto(live_server.url(workspace))
+    axe.check(agent, "approved")
+    agent.get_by_role("button", name="Rédiger la convention").click()
+    agent.wait_for_load_state()
+    axe.check(agent, "convention draft")
+    agent.get_by_role("button", name="Proposer aux signataires").click()
+    agent.wait_for_load_state()
+    axe.check(agent, "convention proposed")
+    assert off_loop(_state, factory) == "convention_proposed"
+
+    for signer, who in ((resident, "resident"), (executive, "executive")):
+        signer.goto(live_server.url(workspace))
+        axe.check(signer, f"convention to sign ({who})")
+        signer.get_by_role("button", name="Lire et signer").click()
+        signer.wait_for_load_state()
+        axe.check(signer, f"convention page ({who})")
+        expect(signer.get_by_role("main")).to_contain_text("Bacs, terreau et grillage")
+        signer.get_by_label("Votre mot de passe").fill(PASSWORD)
+        signer.get_by_role("button", name="Je signe").click()
+        signer.wait_for_load_state()
+        axe.check(signer, f"signed ({who})")
+    assert off_loop(_state, factory) == "convention_signed"
+    expect(executive.get_by_role("main")).to_contain_text("Inès Benali")
