@@ -20,10 +20,12 @@ already exists in the territory is skipped.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,6 +34,8 @@ from app.accounts.service import Registration, actor_for, normalise_email, regis
 from app.accounts.sessions import active_roles
 from app.audit import service as audit
 from app.config import Settings
+from app.conventions import service as conventions
+from app.conventions.models import Convention, SignatureParty
 from app.core.actor import OPERATOR, Actor
 from app.demo import DEMO_PASSWORD, LOOS_MAIL_DOMAIN
 from app.funds import service as funds
@@ -52,13 +56,14 @@ from app.initiatives.models import (
 from app.ledger import service as ledger
 from app.ledger.models import LineKind
 from app.mail.models import OutboxEmail
+from app.media.service import Upload
 from app.notifications.kinds import Frequency
 from app.notifications.service import set_preferences
-from app.review import checklist
+from app.review import agenda, checklist
 from app.review import service as review
 from app.review.models import ItemState, ReviewItem
 from app.territories.context import TerritoryContext
-from app.territories.models import Neighbourhood, Territory, Theme
+from app.territories.models import CouncilSitting, Neighbourhood, Territory, Theme
 
 S = InitiativeState
 PHYSICAL = ProjectType.PHYSICAL
@@ -227,6 +232,11 @@ class DemoInitiative:
     act_reference: str = ""  # a council deliberation (subsidy to an association)
     # The review points that apply to this project among those usually waived (see WAIVERS).
     checks: tuple[str, ...] = ()
+    # For an approved project: its convention "signed" (on paper before the platform's third year,
+    # in the app since), only "proposed" to the signatories, or "none" drafted yet.
+    convention: str = "signed"
+    # For a project in review: placed on the agenda of the next council sitting.
+    council: bool = False
 
 
 INITIATIVES: tuple[DemoInitiative, ...] = (
@@ -606,6 +616,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
         theme="Déplacements doux",
         project_type=PHYSICAL,
         state=S.APPROVED,
+        convention="proposed",
         year_offset=0,
         days_ago=150,
         address="Entrée de la Cité Bellevue",
@@ -628,6 +639,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
         theme="Plan paysager",
         project_type=PHYSICAL,
         state=S.APPROVED,
+        convention="none",
         year_offset=0,
         days_ago=110,
         address="Le long du plateau sportif de la Cité 14",
@@ -715,6 +727,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
         theme="Déchets",
         project_type=PHYSICAL,
         state=S.IN_REVIEW,
+        council=True,
         year_offset=0,
         days_ago=18,
         description="Trois composteurs collectifs en bois près des immeubles, avec un guide composteur.",
@@ -986,9 +999,13 @@ def _load_one(c: _Context, spec: DemoInitiative) -> None:
         initiative.state_changed_at = _at(c, moved_on)
     elif spec.state == S.IN_REVIEW:
         _work_checklist(c, spec, initiative, moved_on, limit=2)
+        if spec.council:
+            _schedule_on_council(c, initiative, mayor)
     elif spec.state in {S.APPROVED, S.AWAITING_ENVELOPE}:
         _work_checklist(c, spec, initiative, decided_on - dt.timedelta(days=3))
         _decide(c, spec, initiative, mayor, decided_on)
+        if spec.state == S.APPROVED and spec.convention != "none":
+            _convention(c, spec, initiative, decided_on)
     elif spec.state == S.DECLINED:
         _decide(c, spec, initiative, mayor, decided_on)
     db.flush()
@@ -1037,6 +1054,74 @@ def _decide(c: _Context, spec: DemoInitiative, initiative: Initiative, mayor: Ac
         raise RuntimeError(f"demo initiative {spec.title!r} ended {initiative.state}, not {spec.state.value}")
     decided_at = _at(c, decided_on, 17)
     initiative.decided_at = initiative.state_changed_at = decision.created_at = decided_at
+
+
+def _schedule_on_council(c: _Context, initiative: Initiative, mayor: Actor) -> None:
+    """On the agenda of the next council sitting, when the demo town has one to come."""
+    sitting = c.db.scalar(
+        select(CouncilSitting.public_id)
+        .where(CouncilSitting.territory_id == c.territory.id, CouncilSitting.sitting_date >= c.today)
+        .order_by(CouncilSitting.sitting_date)
+        .limit(1)
+    )
+    if sitting is not None:
+        agenda.schedule(c.db, mayor, initiative, sitting, settings=c.settings)
+
+
+def _scan(convention: Convention, signatory: str, day: dt.date) -> Upload:
+    """A plain picture standing for the scan of a page signed on paper."""
+    page = Image.new("RGB", (620, 877), "white")
+    pen = ImageDraw.Draw(page)
+    lines = [f"Convention n° {convention.number}", "", "Lu et approuvé,", signatory, day.isoformat()]
+    for row, text in enumerate(lines):
+        pen.text((60, 80 + 40 * row), text, fill="black")
+    pen.line((60, 420, 320, 380), fill="navy", width=3)  # the signature's stroke
+    buffer = io.BytesIO()
+    page.save(buffer, "JPEG", quality=80)
+    buffer.seek(0)
+    return Upload(filename="convention-signee.jpg", stream=buffer)
+
+
+def _convention(c: _Context, spec: DemoInitiative, initiative: Initiative, decided_on: dt.date) -> None:
+    """The agent drafts the convention a week after the decision; both sides sign it ten days later,
+    on paper in the scheme's early years, in the app since. A proposed one waits for its signatures."""
+    db = c.db
+    agent, mayor = c.actors[AGENT], c.actors[MAYOR]
+    proposed_on = decided_on + dt.timedelta(days=7)
+    if spec.convention == "proposed":
+        # Recent enough for the unsigned-convention deadline not to have passed.
+        proposed_on = max(decided_on, c.today - dt.timedelta(days=20))
+    months = 36 if spec.project_type == PHYSICAL else 12
+    convention = conventions.propose(
+        db, agent, initiative, conventions.default_upkeep_by(db, initiative), months,
+        now=_at(c, proposed_on, 11), settings=c.settings,
+    )  # fmt: skip
+    initiative.state_changed_at = _at(c, proposed_on, 11)
+    if spec.convention != "signed":
+        return
+    signed_on = proposed_on + dt.timedelta(days=10)
+    resident_email = spec.guardian or spec.promoter
+    if spec.year_offset <= -3:
+        names = {
+            SignatureParty.PROMOTERS: (c.actors[resident_email].label, "Porteur·se du projet"),
+            SignatureParty.TOWN: (mayor.label, "Maire"),
+        }
+        for party in conventions.required_parties(convention.kind):
+            name, capacity = names[party]
+            conventions.record_paper_signature(
+                db, agent, convention, party.value, name, capacity, signed_on, _scan(convention, name, signed_on),
+                now=_at(c, signed_on + dt.timedelta(days=1), 9), settings=c.settings,
+            )  # fmt: skip
+    else:
+        signers = {SignatureParty.PROMOTERS: c.actors[resident_email], SignatureParty.TOWN: mayor}
+        for offset, party in enumerate(conventions.required_parties(convention.kind)):
+            conventions.sign_online(
+                db, signers[party], convention, DEMO_PASSWORD, convention.text_sha256,
+                now=_at(c, signed_on + dt.timedelta(days=2 * offset), 18), settings=c.settings,
+            )  # fmt: skip
+    if initiative.state != S.CONVENTION_SIGNED.value:  # pragma: no cover - both parties signed above
+        raise RuntimeError(f"demo convention of {spec.title!r} is not signed")
+    initiative.state_changed_at = convention.signed_at
 
 
 def load_initiatives(

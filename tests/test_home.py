@@ -17,6 +17,8 @@ def test_home_explains_the_scheme_in_french(client: TestClient) -> None:
     assert "jusqu'à 1,00\xa0€ pour 1 € apporté" in response.text.replace("&#39;", "'")
     # The hour value in force today, from the rate table the ledger uses (gross SMIC since 2026-01-01).
     assert "valorisée 12,02\xa0€" in response.text
+    # The funds' public rules and convention templates are one link away, in the page and the footer.
+    assert response.text.count('href="/dispositifs"') == 2
     assert "Set-Cookie" not in response.headers  # public pages open no session
     assert "HX-Request" in response.headers["Vary"]
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]

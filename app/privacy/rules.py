@@ -318,6 +318,22 @@ INACTIVE_ANONYMISE = register_rule(
     )
 )
 
+SIGNED_CONVENTIONS = register_rule(
+    RetentionRule(
+        kind="signed_conventions",
+        label=N_(
+            "Conventions, avenants et signatures (noms des signataires, empreinte du texte signé, scans des "
+            "signatures sur papier) : ils restent même si un compte est supprimé"
+        ),
+        legal_basis=LEGAL_OBLIGATION,
+        action="keep_restricted",
+        # Municipal archives keep co-funding agreements ten years after they end; then they are
+        # sorted with the archivist, never erased automatically.
+        period=N_("10 ans"),
+        starts=N_("après la fin de la convention, entretien compris ; puis tri avec le service d'archives"),
+    )
+)
+
 register_activity(
     ProcessingActivity(
         key="accounts",
@@ -370,7 +386,7 @@ register_activity(
             "Agent·es et élu·es de la commune ; le public pour les contenus publiés "
             "(jamais le nom d'une personne mineure)."
         ),
-        retention_kinds=("notifications", "outbox_emails"),
+        retention_kinds=("notifications", "outbox_emails", "signed_conventions"),
     )
 )
 register_activity(

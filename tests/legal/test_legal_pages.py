@@ -69,6 +69,9 @@ def test_privacy_notice_lists_purposes_retention_rights_and_the_register(
     assert "30 jours" in text
     assert "Journal des actions" in text
     assert "6 ans" in text
+    # Signed conventions outlive account deletion, kept restricted for the archives.
+    assert "Conventions, avenants et signatures" in text
+    assert "10 ans" in text
     assert "CNIL" in text
     assert "Registre des activités de traitement" in text
     assert 'href="/mon-espace/donnees.json"' in text

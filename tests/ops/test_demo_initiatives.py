@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from hashlib import sha256
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Session
 from app.accounts.models import AgeBracket, Person
 from app.accounts.service import authenticate
 from app.config import Settings
+from app.conventions.models import Convention, ConventionSignature
+from app.conventions.service import release_unsigned
 from app.db.base import Base
 from app.db.session import Database, unit_of_work
 from app.demo import DEMO_PASSWORD, load_demo
@@ -21,7 +24,11 @@ from app.initiatives.models import InitiativeState as S
 from app.ledger import service as ledger
 from app.ledger.models import CommitmentLine, Side
 from app.mail.models import OutboxEmail
+from app.review.models import CouncilAgendaItem
 from app.territories.models import Neighbourhood, Territory
+
+CONVENTION_STATES = {S.CONVENTION_PROPOSED, S.CONVENTION_SIGNED}
+DECIDED = {S.APPROVED, S.AWAITING_ENVELOPE, S.DECLINED, *CONVENTION_STATES}
 
 
 def _counts(database: Database) -> dict[str, int]:
@@ -65,10 +72,12 @@ def test_about_25_initiatives_in_every_reachable_state_over_five_years(loaded: D
             S.APPROVED,
             S.AWAITING_ENVELOPE,
             S.DECLINED,
+            S.CONVENTION_PROPOSED,
+            S.CONVENTION_SIGNED,
             S.WITHDRAWN,
         }
         assert set(states) == {s.value for s in reachable}
-        assert states[S.APPROVED] >= 10
+        assert states[S.APPROVED] + states[S.CONVENTION_PROPOSED] + states[S.CONVENTION_SIGNED] >= 10
         assert states[S.DECLINED] >= 2
         submitted = [i for i in rows if i.state != S.DRAFT]
         assert all(i.submitted_at is not None and i.fiscal_year is not None for i in submitted)
@@ -83,9 +92,9 @@ def test_about_25_initiatives_in_every_reachable_state_over_five_years(loaded: D
         for i in rows:
             if i.state == S.DECLINED:
                 assert i.decline_reason
-            if i.state in {S.APPROVED, S.AWAITING_ENVELOPE, S.DECLINED}:
+            if i.state in DECIDED:
                 decision = db.scalars(select(Decision).where(Decision.initiative_id == i.id)).one()
-                assert decision.outcome == i.state
+                assert decision.outcome == (S.APPROVED if i.state in CONVENTION_STATES else i.state)
                 assert decision.decided_on.year == i.fiscal_year
                 assert i.decided_at is not None
                 assert i.decided_at.date() == decision.decided_on
@@ -110,7 +119,7 @@ def test_no_initiative_breaks_the_match_and_approvals_fit_their_envelopes(loaded
                 )
             )
             assert bool(has_town) == (initiative.state != S.DRAFT)
-            if initiative.state == S.APPROVED:
+            if initiative.state in {S.APPROVED, *CONVENTION_STATES}:
                 assert initiative.committed_envelope_id is not None
                 assert initiative.committed_cents == balance.town_cash_cents > 0
             else:
@@ -140,12 +149,51 @@ def test_no_initiative_breaks_the_match_and_approvals_fit_their_envelopes(loaded
 def test_the_skatepark_is_led_by_a_minor_with_an_adult_guarantor(loaded: Database) -> None:
     with unit_of_work(loaded) as db:
         skatepark = db.scalars(select(Initiative).where(Initiative.title.like("Modules de skatepark%"))).one()
-        assert skatepark.state == S.APPROVED
+        assert skatepark.state == S.CONVENTION_SIGNED
         members = list(db.scalars(select(InitiativeMember).where(InitiativeMember.initiative_id == skatepark.id)))
         ages = {m.role: db.get_one(Person, m.person_id).age_bracket for m in members if m.person_id is not None}
         assert ages[MemberRole.PROMOTER] == AgeBracket.UNDER_15
         assert ages[MemberRole.GUARDIAN] == AgeBracket.ADULT
         assert all(m.accepted_at is not None for m in members)
+        # The guarantor signed the convention for the promoters.
+        convention = db.scalars(select(Convention).where(Convention.initiative_id == skatepark.id)).one()
+        guardian = next(m.person_id for m in members if m.role == MemberRole.GUARDIAN)
+        promoters_signature = db.scalars(
+            select(ConventionSignature).where(
+                ConventionSignature.convention_id == convention.id, ConventionSignature.party == "promoters"
+            )
+        ).one()
+        assert promoters_signature.person_id == guardian
+
+
+def test_conventions_are_signed_on_paper_then_in_the_app_and_one_waits(loaded: Database, settings: Settings) -> None:
+    with unit_of_work(loaded) as db:
+        loos = _loos(db)
+        rows = {i.id: i for i in db.scalars(select(Initiative).where(Initiative.territory_id == loos.id))}
+        conventions = list(db.scalars(select(Convention).where(Convention.territory_id == loos.id)))
+        assert {rows[c.initiative_id].state for c in conventions} == {S.CONVENTION_SIGNED, S.CONVENTION_PROPOSED}
+        assert all(c.text_sha256 == sha256(c.text.encode()).hexdigest() for c in conventions)
+        waiting = [c for c in conventions if c.signed_at is None]
+        assert len(waiting) == 1
+        # Recent enough for the daily job not to release it.
+        assert release_unsigned(db, settings=settings).abandoned == []
+        signatures = list(db.scalars(select(ConventionSignature).where(ConventionSignature.territory_id == loos.id)))
+        methods = Counter(sig.method for sig in signatures)
+        assert methods["paper"] >= 4
+        assert methods["online"] >= 4
+        assert all(sig.scan_file_id is not None for sig in signatures if sig.method == "paper")
+        for sig in signatures:
+            convention = next(c for c in conventions if c.id == sig.convention_id)
+            assert sig.text_sha256 == convention.text_sha256
+        # Small projects sign a simple commitment, by the promoters only.
+        for convention in conventions:
+            parties = {sig.party for sig in signatures if sig.convention_id == convention.id}
+            if convention.signed_at is not None:
+                assert parties == ({"promoters"} if convention.kind == "commitment" else {"promoters", "town"})
+        # The compost project waits for the next council sitting.
+        compost = next(i for i in rows.values() if i.title.startswith("Composteurs partagés"))
+        assert compost.state == S.IN_REVIEW
+        assert db.scalar(select(CouncilAgendaItem.id).where(CouncilAgendaItem.initiative_id == compost.id))
 
 
 def test_promoters_log_in_and_mail_stays_reasonable(loaded: Database) -> None:
