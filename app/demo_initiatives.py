@@ -26,13 +26,14 @@ from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Account, AgeBracket, Person
 from app.accounts.service import Registration, actor_for, normalise_email, register
 from app.accounts.sessions import active_roles
 from app.audit import service as audit
+from app.audit.models import AuditEntry
 from app.config import Settings
 from app.conventions import service as conventions
 from app.conventions.models import Convention, SignatureParty
@@ -946,8 +947,33 @@ def _check_match(c: _Context, initiative: Initiative) -> None:
         raise RuntimeError(f"demo initiative {initiative.title!r} breaks the fund's rules: {balance.warnings}")
 
 
+class _Clock:
+    """Sets the audit entries written by the services (stamped "now") back to the step's date, so
+    that the initiatives' timelines read as they happened."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        self.mark = self._last()
+
+    def _last(self) -> int:
+        self.db.flush()
+        return self.db.scalar(select(func.max(AuditEntry.id))) or 0
+
+    def stamp(self, moment: dt.datetime) -> None:
+        last = self._last()
+        if last > self.mark:
+            self.db.execute(
+                update(AuditEntry)
+                .where(AuditEntry.id > self.mark, AuditEntry.id <= last)
+                .values(created_at=moment)
+                .execution_options(synchronize_session=False)
+            )
+        self.mark = last
+
+
 def _load_one(c: _Context, spec: DemoInitiative) -> None:
     db = c.db
+    clock = _Clock(db)
     promoter = c.actors[spec.promoter]
     agent, mayor = c.actors[AGENT], c.actors[MAYOR]
     submitted_on = _submitted_on(c, spec)
@@ -959,6 +985,7 @@ def _load_one(c: _Context, spec: DemoInitiative) -> None:
     _add_lines(c, promoter, initiative, spec.residents, proposed_on)
     initiative.created_at = _at(c, proposed_on)
     initiative.state_changed_at = initiative.created_at
+    clock.stamp(initiative.created_at)
     if spec.state == S.DRAFT:
         _check_match(c, initiative)
         db.flush()
@@ -967,13 +994,16 @@ def _load_one(c: _Context, spec: DemoInitiative) -> None:
     initiatives.submit(db, promoter, c.ctx, initiative.public_id, settings=c.settings, base_url=c.base_url)
     submitted_at = _at(c, submitted_on)
     initiative.submitted_at = initiative.state_changed_at = submitted_at
+    clock.stamp(submitted_at)
     initiative.fiscal_year = funds.fiscal_year_of(submitted_on, c.ctx.settings.fifty_fifty.fiscal_year_start_month)
     initiative.decision_due_on = submitted_on + dt.timedelta(days=c.fund.decision_deadline_days)
     _add_lines(c, agent, initiative, spec.town, submitted_on + dt.timedelta(days=2))
+    clock.stamp(_at(c, min(c.today, submitted_on + dt.timedelta(days=2)), 14))
     _check_match(c, initiative)
     if spec.state == S.WITHDRAWN and not spec.reviewed:
         initiatives.withdraw(db, promoter, c.territory.id, initiative.public_id, spec.message)
         initiative.state_changed_at = _at(c, min(c.today, submitted_on + dt.timedelta(days=10)))
+        clock.stamp(initiative.state_changed_at)
         db.flush()
         return
     if spec.state == S.SUBMITTED:
@@ -983,6 +1013,7 @@ def _load_one(c: _Context, spec: DemoInitiative) -> None:
     review.start_review(db, agent, initiative, settings=c.settings)
     reviewed_on = min(c.today, submitted_on + dt.timedelta(days=4))
     initiative.state_changed_at = _at(c, reviewed_on)
+    clock.stamp(initiative.state_changed_at)
     decided_on = min(c.today, submitted_on + dt.timedelta(days=spec.decided_after_days))
     moved_on = min(c.today, submitted_on + dt.timedelta(days=10))
     if spec.state == S.CHANGES_REQUESTED:
@@ -990,24 +1021,32 @@ def _load_one(c: _Context, spec: DemoInitiative) -> None:
         initiative.paused_since = initiative.state_changed_at = _at(c, moved_on)
         for message in db.scalars(select(ThreadMessage).where(ThreadMessage.initiative_id == initiative.id)):
             message.created_at = initiative.paused_since
+        clock.stamp(initiative.paused_since)
     elif spec.state == S.ON_HOLD:
         resume_on = c.today + dt.timedelta(days=45)
         review.put_on_hold(db, agent, initiative, spec.message, resume_on, settings=c.settings)
         initiative.paused_since = initiative.state_changed_at = _at(c, moved_on)
+        clock.stamp(initiative.paused_since)
     elif spec.state == S.WITHDRAWN:
         initiatives.withdraw(db, promoter, c.territory.id, initiative.public_id, spec.message)
         initiative.state_changed_at = _at(c, moved_on)
+        clock.stamp(initiative.state_changed_at)
     elif spec.state == S.IN_REVIEW:
         _work_checklist(c, spec, initiative, moved_on, limit=2)
+        clock.stamp(_at(c, moved_on, 15))
         if spec.council:
             _schedule_on_council(c, initiative, mayor)
+            clock.stamp(_at(c, moved_on, 17))
     elif spec.state in {S.APPROVED, S.AWAITING_ENVELOPE}:
         _work_checklist(c, spec, initiative, decided_on - dt.timedelta(days=3))
+        clock.stamp(_at(c, decided_on - dt.timedelta(days=3), 15))
         _decide(c, spec, initiative, mayor, decided_on)
+        clock.stamp(_at(c, decided_on, 17))
         if spec.state == S.APPROVED and spec.convention != "none":
-            _convention(c, spec, initiative, decided_on)
+            _convention(c, spec, initiative, decided_on, clock)
     elif spec.state == S.DECLINED:
         _decide(c, spec, initiative, mayor, decided_on)
+        clock.stamp(_at(c, decided_on, 17))
     db.flush()
 
 
@@ -1082,7 +1121,7 @@ def _scan(convention: Convention, signatory: str, day: dt.date) -> Upload:
     return Upload(filename="convention-signee.jpg", stream=buffer)
 
 
-def _convention(c: _Context, spec: DemoInitiative, initiative: Initiative, decided_on: dt.date) -> None:
+def _convention(c: _Context, spec: DemoInitiative, initiative: Initiative, decided_on: dt.date, clock: _Clock) -> None:
     """The agent drafts the convention a week after the decision; both sides sign it ten days later,
     on paper in the scheme's early years, in the app since. A proposed one waits for its signatures."""
     db = c.db
@@ -1097,6 +1136,7 @@ def _convention(c: _Context, spec: DemoInitiative, initiative: Initiative, decid
         now=_at(c, proposed_on, 11), settings=c.settings,
     )  # fmt: skip
     initiative.state_changed_at = _at(c, proposed_on, 11)
+    clock.stamp(initiative.state_changed_at)
     if spec.convention != "signed":
         return
     signed_on = proposed_on + dt.timedelta(days=10)
@@ -1108,17 +1148,21 @@ def _convention(c: _Context, spec: DemoInitiative, initiative: Initiative, decid
         }
         for party in conventions.required_parties(convention.kind):
             name, capacity = names[party]
+            moment = _at(c, signed_on + dt.timedelta(days=1), 9)
             conventions.record_paper_signature(
                 db, agent, convention, party.value, name, capacity, signed_on, _scan(convention, name, signed_on),
-                now=_at(c, signed_on + dt.timedelta(days=1), 9), settings=c.settings,
+                now=moment, settings=c.settings,
             )  # fmt: skip
+            clock.stamp(moment)
     else:
         signers = {SignatureParty.PROMOTERS: c.actors[resident_email], SignatureParty.TOWN: mayor}
         for offset, party in enumerate(conventions.required_parties(convention.kind)):
+            moment = _at(c, signed_on + dt.timedelta(days=2 * offset), 18)
             conventions.sign_online(
-                db, signers[party], convention, DEMO_PASSWORD, convention.text_sha256,
-                now=_at(c, signed_on + dt.timedelta(days=2 * offset), 18), settings=c.settings,
+                db, signers[party], convention, DEMO_PASSWORD, convention.text_sha256, now=moment,
+                settings=c.settings,
             )  # fmt: skip
+            clock.stamp(moment)
     if initiative.state != S.CONVENTION_SIGNED.value:  # pragma: no cover - both parties signed above
         raise RuntimeError(f"demo convention of {spec.title!r} is not signed")
     initiative.state_changed_at = convention.signed_at

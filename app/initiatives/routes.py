@@ -14,7 +14,7 @@ from app.accounts.viewer import Viewer
 from app.conventions import service as conventions
 from app.core.errors import Invalid, NotFound
 from app.initiatives import permissions as perm
-from app.initiatives import search
+from app.initiatives import search, timeline
 from app.initiatives import service as initiatives
 from app.initiatives.forms import (
     BENEFICIARY_LABELS,
@@ -198,6 +198,7 @@ def _show_page(
         "review_panel": review.review_panel(db, viewer, ws.initiative) if viewer is not None else None,
         "checklist": checklist.panel(db, viewer, ws.initiative),
         "agenda": _agenda(db, viewer, ws.initiative),
+        "timeline": timeline.timeline(db, viewer, ws.initiative, private=ws.private, staff=ws.is_staff),
         "photos": media.gallery_for(db, viewer, ws.initiative),
         # The convention's box, for the promoters and the town's staff only (None for everyone else).
         "convention": conventions.panel(db, viewer, ws.initiative),

@@ -263,7 +263,7 @@ def add_line(
         actor,
         "ledger.add_line",
         "initiative",
-        initiative.id,
+        initiative.public_id,
         territory_id=territory_id,
         data={
             "line": line.public_id,
@@ -316,7 +316,7 @@ def cancel_line(
         actor,
         "ledger.cancel_line",
         "initiative",
-        initiative.id,
+        initiative.public_id,
         territory_id=territory_id,
         reason=reason,
         data={"line": line.public_id, "side": line.side, "value_cents": line.value_cents},
@@ -344,7 +344,7 @@ def secure_line(
         actor,
         "ledger.secure_line",
         "initiative",
-        initiative.id,
+        initiative.public_id,
         territory_id=territory_id,
         data={"line": line.public_id, "side": line.side, "value_cents": line.value_cents},
     )

@@ -303,7 +303,7 @@ def request_changes(
             staff_only=False,
         )
     )
-    _move(db, agent, initiative, target, Action.REQUEST_CHANGES)
+    _move(db, agent, initiative, target, Action.REQUEST_CHANGES, reason=body)
     _tell_promoters(
         db,
         agent,

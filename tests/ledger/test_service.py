@@ -245,4 +245,7 @@ def test_every_ledger_change_is_audited(factory: Factory, database: Database) ->
             select(AuditEntry.action).where(AuditEntry.action.like("ledger.%")).order_by(AuditEntry.id)
         ).all()
         assert actions == ["ledger.add_line", "ledger.secure_line", "ledger.cancel_line"]
+        # Filed under the initiative's public id, like its other steps: the timeline reads them there.
+        subjects = set(db.scalars(select(AuditEntry.subject_id).where(AuditEntry.action.like("ledger.%"))))
+        assert subjects == {public_id}
         assert db.get_one(CommitmentLine, line.id).state == LineState.CANCELLED

@@ -252,7 +252,9 @@ def test_promoters_agents_and_the_queue_see_the_sitting(client: TestClient, fact
     factory.login(client, world.promoter)
     show = client.get(f"/initiatives/{waiting.public_id}")
     assert show.status_code == 200
-    assert f"/initiatives/{waiting.public_id}/conseil" in show.text  # loaded into the "Instruction" section
+    assert WAITING in show.text  # rendered with the page, in the "Instruction" section
+    assert "Reporter" not in show.text
+    assert WAITING not in client.get(f"/initiatives/{other.public_id}").text
     fragment = client.get(f"/initiatives/{waiting.public_id}/conseil", params={"from": "workspace"}, headers=HX)
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
