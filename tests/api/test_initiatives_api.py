@@ -156,7 +156,12 @@ def test_propose_add_lines_and_submit(client: TestClient, factory: Factory, data
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["state"] == "submitted"
     assert submitted.json()["submitted_at"] is not None
-    assert h.audit_actions(database, public_id) == ["initiative.propose", "initiative.submit"]
+    assert h.audit_actions(database, public_id) == [
+        "initiative.propose",
+        "ledger.add_line",
+        "ledger.add_line",
+        "initiative.submit",
+    ]
 
     detail = client.get(f"{API}/{public_id}", headers=token).json()
     ledger = detail["ledger"]
