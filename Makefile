@@ -54,6 +54,10 @@ vendor:
 	cp node_modules/htmx.org/LICENSE static/vendor/htmx.LICENSE
 	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico.min.css
 	cp node_modules/@picocss/pico/LICENSE.md static/vendor/pico.LICENSE.md
+	mkdir -p static/vendor/leaflet/images
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css static/vendor/leaflet/
+	cp node_modules/leaflet/dist/images/*.png static/vendor/leaflet/images/
+	cp node_modules/leaflet/LICENSE static/vendor/leaflet/LICENSE
 	mkdir -p tests/e2e/vendor
 	cp node_modules/axe-core/axe.min.js tests/e2e/vendor/axe.min.js
 	cp node_modules/axe-core/LICENSE tests/e2e/vendor/axe.LICENSE

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_VAR_DIR / 'cailloux.db'}"
+# IGN's Géoplateforme "Plan IGN" tiles: a public service, open licence, no key and no tracking.
+DEFAULT_MAP_TILE_URL = (
+    "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+    "&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png"
+    "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+)
+DEFAULT_MAP_ATTRIBUTION = '<a href="https://www.ign.fr/">IGN-F / Géoplateforme</a>'
+# The tile host goes into the map page's Content-Security-Policy: nothing that could end a directive.
+TILE_HOST_RE = re.compile(r"[A-Za-z0-9.{}*-]+(:[0-9]{1,5})?")
 
 
 class ProductionSettingsError(RuntimeError):
@@ -47,6 +58,12 @@ class Settings(BaseSettings):
     db_max_overflow: int = 20
     worker_poll_seconds: float = Field(default=2.0, gt=0)
 
+    # The map page's background (Leaflet URL template; empty: markers without a background).
+    map_tile_url: str = DEFAULT_MAP_TILE_URL
+    # Shown on the map as the tiles' licence requires (trusted HTML: links only).
+    map_tile_attribution: str = DEFAULT_MAP_ATTRIBUTION
+    map_max_zoom: int = Field(default=18, ge=1, le=22)
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -58,6 +75,27 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.is_production
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _check_tile_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not TILE_HOST_RE.fullmatch(parts.netloc):
+            raise ValueError(
+                "CAILLOUX_MAP_TILE_URL must be an http(s) tile URL template, e.g. https://{s}.tile.example.org/{z}/{x}/{y}.png"
+            )
+        return value
+
+    @property
+    def map_tile_origin(self) -> str:
+        """The tiles' origin as a CSP source (``{s}`` subdomains become ``*``), or "" without tiles."""
+        if not self.map_tile_url:
+            return ""
+        parts = urlsplit(self.map_tile_url)
+        return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> Settings:

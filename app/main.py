@@ -54,19 +54,33 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from app.admin import routes as admin_routes
     from app.agent_tasks import routes as tasks_routes
     from app.api import conventions as conventions_api
+    from app.api import evaluations as evaluations_api
+    from app.api import followup as followup_api
     from app.api import initiatives as initiatives_api
     from app.api import routes as api_routes
+    from app.api import updates as updates_api
+    from app.api import workdays as workdays_api
+    from app.catalogue import routes as catalogue_routes
     from app.conventions import routes as conventions_routes
+    from app.equipment import routes as equipment_routes
+    from app.evaluation import routes as evaluation_routes
+    from app.follows import routes as follows_routes
+    from app.followup import routes as followup_routes
     from app.funds import routes as funds_routes
+    from app.history import routes as history_routes
     from app.home import routes as home_routes
     from app.initiatives import routes as initiatives_routes
     from app.ledger import routes as ledger_routes
     from app.legal import routes as legal_routes
+    from app.library import routes as library_routes
     from app.mail import routes as mail_routes
     from app.media import routes as media_routes
+    from app.moderation import routes as moderation_routes
     from app.notifications import routes as notification_routes
     from app.privacy import routes as privacy_routes
     from app.review import routes as review_routes
+    from app.updates import routes as updates_routes
+    from app.workdays import routes as workdays_routes
 
     html_deps = [Depends(csrf_protect), Depends(get_viewer)]
     for module in (
@@ -79,11 +93,22 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         admin_routes,
         tasks_routes,
         funds_routes,
+        history_routes,
+        # Before the initiatives: /initiatives/carte is not an initiative's page.
+        catalogue_routes,
         initiatives_routes,
         ledger_routes,
         review_routes,
         media_routes,
         conventions_routes,
+        library_routes,
+        moderation_routes,
+        followup_routes,
+        updates_routes,
+        follows_routes,
+        workdays_routes,
+        equipment_routes,
+        evaluation_routes,
     ):
         app.include_router(module.router, dependencies=html_deps, include_in_schema=False)
     if not settings.is_production:
@@ -91,6 +116,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(api_routes.router)
     app.include_router(initiatives_api.router)
     app.include_router(conventions_api.router)
+    app.include_router(evaluations_api.router)
+    app.include_router(followup_api.router)
+    app.include_router(workdays_api.router)
+    app.include_router(updates_api.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.core.tokens import hmac_hex
 from app.db.base import Base
@@ -20,6 +21,11 @@ from tests.factories import Factory
 PARAM_RE = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 # Parameters that are not object identifiers: signed tokens carry their own authorisation.
 NOT_IDENTIFIERS = {"token"}
+# The one deliberate exception to territory isolation: the peer library ("villes pairs") shows every
+# town's shared snapshots, copied without personal data into a deployment-level table, to every
+# territory of the deployment. Only its reading route may answer another town's identifier; changing
+# an entry (withdrawing it) still answers 404 from another town. Proven in tests/library/test_library.py.
+DELIBERATE_CROSS_TERRITORY = {"library:entry"}
 
 
 def iter_api_routes(routes: list[object], prefix: str = "") -> list[tuple[str, APIRoute]]:
@@ -39,8 +45,10 @@ def _public_ids_of(factory: Factory, territory_id: int) -> list[str]:
     with unit_of_work(factory.database) as db:
         for mapper in Base.registry.mappers:
             cls = mapper.class_
-            if hasattr(cls, "public_id") and hasattr(cls, "territory_id"):
-                ids.extend(db.scalars(select(cls.public_id).where(cls.territory_id == territory_id)))
+            # Deployment-level rows (the peer library) name their source town instead.
+            owner = "territory_id" if hasattr(cls, "territory_id") else "source_territory_id"
+            if hasattr(cls, "public_id") and hasattr(cls, owner):
+                ids.extend(db.scalars(select(cls.public_id).where(getattr(cls, owner) == territory_id)))
     return ids
 
 
@@ -54,6 +62,31 @@ def _populate(factory: Factory, slug: str) -> None:
     with unit_of_work(factory.database) as db:
         db.add(Theme(territory_id=tid, name=f"Thème {slug}"))
         db.add(CouncilSitting(territory_id=tid, sitting_date=dt.date(2027, 1, 15), title="Séance"))
+        _populate_history_and_library(db, tid)
+
+
+def _populate_history_and_library(db: Session, tid: int) -> None:
+    """A kept import file, and an evaluated initiative shared in the peer library."""
+    from app.db.base import utcnow
+    from app.history.models import HistoricalImport
+    from app.initiatives.models import Initiative
+    from app.library.models import LibraryEntry
+
+    db.add(HistoricalImport(territory_id=tid, sha256="0" * 64, content="titre;année;état final\r\n"))
+    initiative = Initiative(territory_id=tid, state="evaluated", title="Jardin partagé")
+    db.add(initiative)
+    db.flush()
+    db.add(
+        LibraryEntry(
+            source_territory_id=tid,
+            source_initiative_id=initiative.id,
+            town_name="Autreville",
+            population_bracket="2k-10k",
+            title="Jardin partagé",
+            project_type="physical",
+            shared_at=utcnow(),
+        )
+    )
 
 
 def test_every_identifier_route_hides_other_territories(app: FastAPI, factory: Factory, client: TestClient) -> None:
@@ -79,6 +112,8 @@ def test_every_identifier_route_hides_other_territories(app: FastAPI, factory: F
     for full_path, route in iter_api_routes(app.routes):
         params = [p for p in PARAM_RE.findall(full_path) if p not in NOT_IDENTIFIERS]
         if not params or len(params) != len(PARAM_RE.findall(full_path)):
+            continue
+        if route.name in DELIBERATE_CROSS_TERRITORY:
             continue
         for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
             for other_id in other_ids:

@@ -196,14 +196,10 @@ def _sign(request: Request, territory_id: int, viewer: Viewer, db: Session, form
     try:
         with db.begin_nested():
             claim_form_nonce(request, db, form, territory_id)
-            if amendment is None:
-                conventions.sign_online(
-                    db, viewer, convention, result.data.password, result.data.text_sha256, settings=settings
-                )
-            else:
-                conventions.sign_amendment_online(
-                    db, viewer, amendment, result.data.password, result.data.text_sha256, settings=settings
-                )
+            conventions.sign_online(
+                db, viewer, convention, result.data.password, result.data.text_sha256, amendment=amendment,
+                settings=settings,
+            )  # fmt: skip
     except (Invalid, Conflict, Forbidden) as exc:
         return _page(request, db, viewer, initiative, errors={key: _error(exc)}, status_code=exc.status_code)
     return redirect(request, _page_url(request, public_id), flash=_("Votre signature est enregistrée."))
@@ -240,16 +236,10 @@ def _paper(request: Request, territory_id: int, viewer: Viewer, db: Session, for
     try:
         with db.begin_nested():
             claim_form_nonce(request, db, form, territory_id)
-            if amendment is None:
-                conventions.record_paper_signature(
-                    db, viewer, convention, data.party, data.signatory_name, data.signatory_capacity, data.signed_on,
-                    scans[0] if scans else None, data.text_sha256, store=store, settings=settings,
-                )  # fmt: skip
-            else:
-                conventions.record_amendment_paper_signature(
-                    db, viewer, amendment, data.party, data.signatory_name, data.signatory_capacity, data.signed_on,
-                    scans[0] if scans else None, data.text_sha256, store=store, settings=settings,
-                )  # fmt: skip
+            conventions.record_paper_signature(
+                db, viewer, convention, data.party, data.signatory_name, data.signatory_capacity, data.signed_on,
+                scans[0] if scans else None, data.text_sha256, amendment=amendment, store=store, settings=settings,
+            )  # fmt: skip
     except (Invalid, Conflict) as exc:
         values = {k: v for k, v in result.values.items() if isinstance(v, str)}
         return _page(request, db, viewer, initiative, errors={key: _error(exc)}, values={key: values},

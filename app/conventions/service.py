@@ -697,7 +697,7 @@ def _open_for_signature(initiative: Initiative, target: _Target) -> None:
     if target.amendment is not None:
         if target.amendment.cancelled_at is not None:
             raise Conflict(_("Cet avenant a été annulé : il ne se signe plus."))
-        if target.amendment.signed_at is not None or initiative.state != S.CONVENTION_SIGNED:
+        if target.amendment.signed_at is not None or initiative.state not in workflow.SIGNED_STATES:
             raise Conflict(_("Cet avenant ne peut plus être signé."))
         return
     if target.convention.signed_at is not None:
@@ -732,17 +732,24 @@ def _check_password(db: Session, actor: Actor, password: str) -> None:
         )
 
 
-def _sign_online(
+def sign_online(
     db: Session,
     actor: Actor,
-    target: _Target,
+    convention: Convention,
     password: str,
     expected_sha256: str,
     *,
-    now: dt.datetime | None,
-    settings: Settings | None,
+    amendment: ConventionAmendment | None = None,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
 ) -> ConventionSignature:
-    convention = target.convention
+    """A promoter (or the guardian) or the executive signs the convention, or ``amendment`` of it,
+    in the app, typing the password again.
+
+    ``expected_sha256`` is the fingerprint of the text the person read: if the text changed since,
+    nothing is signed (Conflict). The last required signature signs the text.
+    """
+    target = _Target(convention, amendment)
     initiative = _initiative_of(db, convention)
     involvement = _involvement(db, actor, initiative)
     review._lock(db, initiative)
@@ -836,40 +843,6 @@ def _complete_if_signed(
     )  # fmt: skip
 
 
-def sign_online(
-    db: Session,
-    actor: Actor,
-    convention: Convention,
-    password: str,
-    expected_sha256: str,
-    *,
-    now: dt.datetime | None = None,
-    settings: Settings | None = None,
-) -> ConventionSignature:
-    """A promoter (or the guardian) or the executive signs in the app, typing the password again.
-
-    ``expected_sha256`` is the fingerprint of the text the person read: if the text changed since,
-    nothing is signed (Conflict). The last required signature signs the convention.
-    """
-    return _sign_online(db, actor, _Target(convention, None), password, expected_sha256, now=now, settings=settings)
-
-
-def sign_amendment_online(
-    db: Session,
-    actor: Actor,
-    amendment: ConventionAmendment,
-    password: str,
-    expected_sha256: str,
-    *,
-    now: dt.datetime | None = None,
-    settings: Settings | None = None,
-) -> ConventionSignature:
-    convention = db.get_one(Convention, amendment.convention_id)
-    return _sign_online(
-        db, actor, _Target(convention, amendment), password, expected_sha256, now=now, settings=settings
-    )
-
-
 def _store_scan(
     db: Session, actor: Actor, territory_id: int, scan: Upload, store: MediaStore | None, settings: Settings | None
 ) -> int:
@@ -880,22 +853,28 @@ def _store_scan(
     return row.id
 
 
-def _record_paper(
+def record_paper_signature(
     db: Session,
     agent: Actor,
-    target: _Target,
+    convention: Convention,
     party: str,
     signatory_name: str,
     signatory_capacity: str,
     signed_on: dt.date | None,
     scan: Upload | None,
-    expected_sha256: str,
+    expected_sha256: str | None = None,
     *,
-    now: dt.datetime | None,
-    store: MediaStore | None,
-    settings: Settings | None,
+    amendment: ConventionAmendment | None = None,
+    now: dt.datetime | None = None,
+    store: MediaStore | None = None,
+    settings: Settings | None = None,
 ) -> ConventionSignature:
-    convention = target.convention
+    """An agent records a signature given on paper for the convention, or ``amendment`` of it,
+    with the scan of the signed page. ``expected_sha256`` (the text the agent printed) defaults to
+    the current text."""
+    target = _Target(convention, amendment)
+    if expected_sha256 is None:
+        expected_sha256 = target.sha
     initiative = _initiative_of(db, convention)
     _agent(db, agent, initiative)
     review._lock(db, initiative)
@@ -935,57 +914,6 @@ def _record_paper(
     return _record(db, agent, initiative, target, signature, settings=settings)
 
 
-def record_paper_signature(
-    db: Session,
-    agent: Actor,
-    convention: Convention,
-    party: str,
-    signatory_name: str,
-    capacity: str,
-    signed_on: dt.date | None,
-    scan: Upload | None,
-    expected_sha256: str | None = None,
-    *,
-    now: dt.datetime | None = None,
-    store: MediaStore | None = None,
-    settings: Settings | None = None,
-) -> ConventionSignature:
-    """An agent records a signature given on paper, with the scan of the signed page.
-
-    ``expected_sha256`` (the text the agent printed) defaults to the current text.
-    """
-    target = _Target(convention, None)
-    return _record_paper(
-        db, agent, target, party, signatory_name, capacity, signed_on, scan,
-        expected_sha256 if expected_sha256 is not None else convention.text_sha256, now=now, store=store,
-        settings=settings,
-    )  # fmt: skip
-
-
-def record_amendment_paper_signature(
-    db: Session,
-    agent: Actor,
-    amendment: ConventionAmendment,
-    party: str,
-    signatory_name: str,
-    capacity: str,
-    signed_on: dt.date | None,
-    scan: Upload | None,
-    expected_sha256: str | None = None,
-    *,
-    now: dt.datetime | None = None,
-    store: MediaStore | None = None,
-    settings: Settings | None = None,
-) -> ConventionSignature:
-    convention = db.get_one(Convention, amendment.convention_id)
-    target = _Target(convention, amendment)
-    return _record_paper(
-        db, agent, target, party, signatory_name, capacity, signed_on, scan,
-        expected_sha256 if expected_sha256 is not None else amendment.text_sha256, now=now, store=store,
-        settings=settings,
-    )  # fmt: skip
-
-
 # ---------------------------------------------------------------- amendments
 
 
@@ -1015,7 +943,7 @@ def propose_amendment(
     review._lock(db, initiative)
     if convention.signed_at is None:
         raise Conflict(_("La convention n'est pas encore signée : mettez plutôt son texte à jour."))
-    if initiative.state != S.CONVENTION_SIGNED:
+    if initiative.state not in workflow.SIGNED_STATES:
         raise Conflict(
             _("Action impossible : l'initiative est « %(state)s ».") % {"state": workflow.state_label(initiative.state)}
         )
@@ -1346,7 +1274,7 @@ def convention_page(db: Session, viewer: Actor, initiative: Initiative) -> Conve
     team = _team(db, initiative)
     agent = perm.can_review(viewer, involvement)
     open_convention = convention.signed_at is None and initiative.state == S.CONVENTION_PROPOSED
-    signed_open = convention.signed_at is not None and initiative.state == S.CONVENTION_SIGNED
+    signed_open = convention.signed_at is not None and initiative.state in workflow.SIGNED_STATES
     amendments = []
     rows = db.scalars(
         select(ConventionAmendment)

@@ -36,6 +36,9 @@ class InitiativeState(enum.StrEnum):
     DECLINED = "declined"
     CONVENTION_PROPOSED = "convention_proposed"
     CONVENTION_SIGNED = "convention_signed"
+    IN_PROGRESS = "in_progress"  # the work has started (work days, deliveries)
+    DELIVERED = "delivered"  # the promoters reported the project done
+    EVALUATED = "evaluated"  # evaluated by the town; upkeep checks follow until the upkeep period ends
     WITHDRAWN = "withdrawn"
     ABANDONED = "abandoned"
 

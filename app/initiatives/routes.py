@@ -13,6 +13,10 @@ from app.accounts import contacts
 from app.accounts.viewer import Viewer
 from app.conventions import service as conventions
 from app.core.errors import Invalid, NotFound
+from app.evaluation import service as evaluation
+from app.follows import service as follows
+from app.followup import service as followup
+from app.history.panel import memory_panel
 from app.initiatives import permissions as perm
 from app.initiatives import search, timeline
 from app.initiatives import service as initiatives
@@ -29,10 +33,12 @@ from app.media import service as media
 from app.media.forms import uploads_in
 from app.media.routes import UPLOAD_BODY_BYTES
 from app.media.storage import media_store
+from app.moderation import service as moderation
 from app.review import agenda, checklist
 from app.review import service as review
 from app.territories.context import TerritoryContext
 from app.territories.service import fund_default, list_neighbourhoods, list_themes
+from app.updates import service as updates
 from app.web.auth import CurrentViewer, MaybeViewer
 from app.web.deps import CurrentTerritory, ReadSession, WriteSession
 from app.web.forms import claim_form_nonce, validate_form
@@ -40,6 +46,7 @@ from app.web.forms_dep import FormDep
 from app.web.i18n import _
 from app.web.responses import redirect
 from app.web.templating import render, url
+from app.workdays import service as workdays
 
 router = APIRouter()
 
@@ -200,8 +207,21 @@ def _show_page(
         "agenda": _agenda(db, viewer, ws.initiative),
         "timeline": timeline.timeline(db, viewer, ws.initiative, private=ws.private, staff=ws.is_staff),
         "photos": media.gallery_for(db, viewer, ws.initiative),
+        # The work after the signature: milestones, what was done, proofs (app.followup).
+        "followup": followup.panel(db, viewer, ws.initiative),
+        # Progress updates and the follow button (app.updates, app.follows).
+        "updates": updates.panel_for(db, viewer, ws.initiative),
+        "follow": follows.box_for(db, viewer, ws.initiative),
         # The convention's box, for the promoters and the town's staff only (None for everyone else).
         "convention": conventions.panel(db, viewer, ws.initiative),
+        # The close-out: evaluation summary, survey invitation, upkeep status, fines traces (app.evaluation).
+        "evaluation": evaluation.panel(db, viewer, ws.initiative),
+        # Work days: upcoming and past, « Je participe », links to the registers (app.workdays).
+        "work_days": workdays.panel(db, viewer, ws.initiative),
+        # « Signaler ce contenu », and what agents hid, for the team and the staff (app.moderation).
+        "moderation": moderation.initiative_panel(db, viewer, ws.initiative, team=ws.private),
+        # The historical mark of an imported initiative, and the peer library box (app.history, app.library).
+        "memory": memory_panel(db, viewer, ws.initiative),
         "contact_choices": staff_contacts,
         "role_choices": [("co_promoter", _("co-porteur·se")), ("guardian", _("adulte garant·e"))],
         "team_errors": errors or {},

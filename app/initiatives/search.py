@@ -102,3 +102,33 @@ def similar(
         )
     rows = db.execute(stmt.limit(limit)).all()
     return [SimilarInitiative(r[0], r[1], r[2], wf.state_label(r[2])) for r in rows]
+
+
+@dataclass(frozen=True)
+class TextSearch:
+    """The catalogue's full-text search: a condition on ``initiative`` and its best-first ordering."""
+
+    condition: ColumnElement[bool]
+    best_first: ColumnElement[Any]
+
+
+def catalogue_search(db: Session, text_: str) -> TextSearch | None:
+    """The initiatives holding every significant word of ``text_`` (SQLite: or a word it begins;
+    PostgreSQL: or a word of the same stem), accents and case folded; None when no word is significant.
+
+    Unlike ``similar``, every word must match: a resident narrowing a list types more words to
+    get fewer results.
+    """
+    words = query_words(text_)
+    if not words:
+        return None
+    if db.get_bind().dialect.name == "postgresql":
+        vector: ColumnElement[Any] = literal_column(PG_VECTOR)
+        query = func.websearch_to_tsquery(literal_column("'search_french'::regconfig"), " ".join(words))
+        return TextSearch(vector.op("@@")(query), func.ts_rank(vector, query).desc())
+    match = text("search_initiative MATCH :catalogue_query").bindparams(
+        catalogue_query=" ".join(f'"{w}"*' for w in words)
+    )
+    matching = select(fts_table.c.rowid).where(match)
+    rank = select(fts_table.c.rank).where(fts_table.c.rowid == Initiative.id, match).scalar_subquery()
+    return TextSearch(Initiative.id.in_(matching), rank.asc())

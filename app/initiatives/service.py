@@ -8,7 +8,6 @@ audit entry in the caller's transaction. Pages get plain dataclasses: templates 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +87,9 @@ STATE_ORDER = (
     S.APPROVED,
     S.CONVENTION_PROPOSED,
     S.CONVENTION_SIGNED,
+    S.IN_PROGRESS,
+    S.DELIVERED,
+    S.EVALUATED,
     S.DECLINED,
     S.WITHDRAWN,
     S.ABANDONED,
@@ -407,30 +409,18 @@ def _acknowledge(
         )
 
 
-def _release_envelope(db: Session, initiative: Initiative) -> None:
-    """Frees the envelope money held for the initiative, through the ledger's service."""
-    if not initiative.committed_cents and initiative.committed_envelope_id is None:
-        return
-    try:
-        ledger = importlib.import_module("app.ledger.service")
-    except ImportError:
-        return
-    release = getattr(ledger, "release_envelope", None)
-    if release is not None:
-        release(db, initiative)
-
-
 def withdraw(db: Session, actor: Actor, territory_id: int, public_id: str, reason: str = "") -> Initiative:
     initiative, members = get_visible(db, actor, territory_id, public_id, for_update=True)
     if not perm.is_member(actor, initiative, members):
         raise Forbidden(_("Seul·es les porteur·ses du projet peuvent le retirer."))
     target = wf.target_state(initiative.state, wf.Action.WITHDRAW, wf.Actor.PROMOTER)
-    envelope = None
-    if initiative.committed_envelope_id is not None:
-        from app.ledger import service as ledger
+    # Imported here: the ledger and the review build on the initiatives, not the other way round.
+    from app.ledger import service as ledger
+    from app.review import service as review
 
-        envelope = ledger.envelope_for(db, initiative)
-    _release_envelope(db, initiative)
+    envelope = ledger.envelope_for(db, initiative) if initiative.committed_envelope_id is not None else None
+    if initiative.committed_cents or initiative.committed_envelope_id is not None:
+        ledger.release_envelope(db, initiative)
     initiative.state = target.value
     initiative.state_changed_at = utcnow()
     db.flush()
@@ -439,8 +429,6 @@ def withdraw(db: Session, actor: Actor, territory_id: int, public_id: str, reaso
     )
     if envelope is not None:
         # The money freed goes first to the initiatives waiting for this envelope.
-        from app.review import service as review
-
         review.process_releases(db, envelope)
     return initiative
 

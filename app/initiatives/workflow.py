@@ -35,6 +35,9 @@ class Action(enum.StrEnum):
     REWORK = "rework"  # a declined initiative goes back to draft to be reworked and resubmitted
     PROPOSE_CONVENTION = "propose_convention"
     SIGN_CONVENTION = "sign_convention"
+    START_WORK = "start_work"
+    DELIVER = "deliver"
+    EVALUATE = "evaluate"
     WITHDRAW = "withdraw"
     ABANDON = "abandon"
 
@@ -66,6 +69,9 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.REWORK: _t({S.DECLINED}, S.DRAFT, Actor.PROMOTER),
     Action.PROPOSE_CONVENTION: _t({S.APPROVED}, S.CONVENTION_PROPOSED, Actor.AGENT),
     Action.SIGN_CONVENTION: _t({S.CONVENTION_PROPOSED}, S.CONVENTION_SIGNED, Actor.SYSTEM),
+    Action.START_WORK: _t({S.CONVENTION_SIGNED}, S.IN_PROGRESS, Actor.PROMOTER, Actor.AGENT),
+    Action.DELIVER: _t({S.IN_PROGRESS}, S.DELIVERED, Actor.PROMOTER, Actor.AGENT),
+    Action.EVALUATE: _t({S.DELIVERED}, S.EVALUATED, Actor.AGENT),
     Action.WITHDRAW: _t(
         {S.DRAFT, *OPEN_REVIEW, S.ON_HOLD, S.APPROVED, S.AWAITING_ENVELOPE, S.CONVENTION_PROPOSED},
         S.WITHDRAWN,
@@ -73,7 +79,7 @@ TRANSITIONS: dict[Action, Transition] = {
     ),
     # SYSTEM: the daily job abandons an initiative whose convention stayed unsigned too long.
     Action.ABANDON: _t(
-        {S.APPROVED, S.CONVENTION_PROPOSED, S.CONVENTION_SIGNED},
+        {S.APPROVED, S.CONVENTION_PROPOSED, S.CONVENTION_SIGNED, S.IN_PROGRESS, S.DELIVERED},
         S.ABANDONED,
         Actor.AGENT,
         Actor.EXECUTIVE,
@@ -84,7 +90,11 @@ TRANSITIONS: dict[Action, Transition] = {
 # States in which the decision deadline does not run.
 PAUSED_STATES = frozenset({S.CHANGES_REQUESTED, S.ON_HOLD})
 # States in which the envelope holds money for the initiative.
-COMMITTED_STATES = frozenset({S.APPROVED, S.CONVENTION_PROPOSED, S.CONVENTION_SIGNED})
+COMMITTED_STATES = frozenset(
+    {S.APPROVED, S.CONVENTION_PROPOSED, S.CONVENTION_SIGNED, S.IN_PROGRESS, S.DELIVERED, S.EVALUATED}
+)
+# After signature: the convention governs the work, and changes to it are amendments.
+SIGNED_STATES = frozenset({S.CONVENTION_SIGNED, S.IN_PROGRESS, S.DELIVERED, S.EVALUATED})
 # Outcomes that stay private unless the promoters opt in.
 PRIVATE_OUTCOMES = frozenset({S.DECLINED, S.WITHDRAWN})
 # States in which the promoters may still edit the proposal itself.
@@ -101,6 +111,9 @@ STATE_LABELS: dict[S, str] = {
     S.DECLINED: N_("refusée"),
     S.CONVENTION_PROPOSED: N_("convention proposée"),
     S.CONVENTION_SIGNED: N_("convention signée"),
+    S.IN_PROGRESS: N_("en cours de réalisation"),
+    S.DELIVERED: N_("réalisée"),
+    S.EVALUATED: N_("évaluée"),
     S.WITHDRAWN: N_("retirée"),
     S.ABANDONED: N_("abandonnée"),
 }

@@ -2,7 +2,7 @@
 
 The value of a line is computed once, when it is written, from the rate or unit value in force
 then, and stored with that rate: a later change of rates never rewrites the past. Realisation
-lines (what was actually delivered) come with the follow-up.
+lines record what was actually delivered against each commitment.
 """
 
 from __future__ import annotations
@@ -83,3 +83,47 @@ class CommitmentLine(IdMixin, PublicIdMixin, CreatedAtMixin, Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     cancelled_at: Mapped[dt.datetime | None]
+
+
+class RealisationState(enum.StrEnum):
+    DELIVERED = "delivered"  # declared delivered (by the promoters, an agent, or a work-day register)
+    VERIFIED = "verified"  # checked by an agent: only verified lines count in the reports of what was done
+    CANCELLED = "cancelled"  # entered by mistake: kept, not counted
+
+
+class RealisationSource(enum.StrEnum):
+    MANUAL = "manual"  # entered on the ledger page
+    WORK_DAY = "work_day"  # hours of a checked work-day register
+    DELIVERY = "delivery"  # a town delivery recorded by an agent
+
+
+class RealisationLine(IdMixin, PublicIdMixin, CreatedAtMixin, Base):
+    """What actually happened against a commitment line: delivered, then verified.
+
+    Matches, caps and envelopes use commitments; reports of what was done use realisations. The
+    value is the quantity at the commitment's own unit value (the rate copied on it), so nothing is
+    revalued. ``source_key`` makes an automatic realisation (a work-day participant's hours) exactly-once.
+    """
+
+    __tablename__ = "realisation_line"
+    __table_args__ = (
+        Index("ix_realisation_line_initiative_state", "initiative_id", "state"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("value_cents >= 0", name="value_not_negative"),
+    )
+
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territory.id", ondelete="CASCADE"), index=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiative.id", ondelete="CASCADE"))
+    commitment_line_id: Mapped[int] = mapped_column(ForeignKey("commitment_line.id", ondelete="RESTRICT"), index=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)  # in the commitment's unit (minutes, days, units)
+    value_cents: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(12), default=RealisationState.DELIVERED)
+    delivered_on: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(12), default=RealisationSource.MANUAL)
+    source_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    verified_at: Mapped[dt.datetime | None]
+    verified_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[dt.datetime | None]
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")

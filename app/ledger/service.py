@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,9 @@ from app.ledger.valuation import line_value
 from app.territories.models import Neighbourhood, Territory
 from app.web.i18n import N_, _, money
 
+if TYPE_CHECKING:
+    from app.ledger.realisations import SideDone
+
 K = LineKind
 SIDE_KINDS: dict[Side, tuple[LineKind, ...]] = {
     Side.RESIDENTS: (K.VOLUNTEER_HOURS, K.DONATED_MATERIALS, K.DONATED_SERVICES, K.RESIDENTS_CASH),
@@ -57,6 +61,9 @@ APPROVED_STATES = frozenset(
         InitiativeState.AWAITING_ENVELOPE,
         InitiativeState.CONVENTION_PROPOSED,
         InitiativeState.CONVENTION_SIGNED,
+        InitiativeState.IN_PROGRESS,
+        InitiativeState.DELIVERED,
+        InitiativeState.EVALUATED,
         InitiativeState.ABANDONED,
     }
 )
@@ -660,6 +667,9 @@ class LedgerView:
     equipment: list[str]
     valuation_day: dt.date
     frozen: bool
+    # What was done next to what was committed, per side, once the convention is signed
+    # (``app.ledger.realisations``): shown only, never used by the match, the cap or the envelope.
+    done: list[SideDone] = field(default_factory=list)
 
     @property
     def can_write(self) -> bool:
@@ -700,6 +710,8 @@ def ledger_view(db: Session, actor: Actor | None, initiative: Initiative) -> Led
     writable = [s.value for s in Side if permissions.can_add_line(actor, initiative, s, is_member=member)]
     choices = [(_(SIDE_LABELS[s]), [(k.value, _(KIND_LABELS[k])) for k in SIDE_KINDS[Side(s)]]) for s in writable]
     frozen = initiative.state not in permissions.AGENT_WRITABLE_STATES
+    from app.ledger.realisations import done_totals  # realisations build on this module
+
     return LedgerView(
         initiative_public_id=initiative.public_id,
         sides=sides,
@@ -709,4 +721,5 @@ def ledger_view(db: Session, actor: Actor | None, initiative: Initiative) -> Led
         equipment=funds.equipment_labels(db, initiative.territory_id) if writable else [],
         valuation_day=valuation_day(db, initiative),
         frozen=frozen,
+        done=done_totals(db, initiative),
     )

@@ -30,3 +30,8 @@ def can_describe_photos(actor: Actor | None, initiative: Initiative, members: It
     if can_manage_photos(actor, initiative, members):
         return True
     return S(initiative.state) not in perm.CLOSED_STATES and acts_for(actor, initiative, members)
+
+
+def sees_hidden_photos(actor: Actor | None, initiative: Initiative, members: Iterable[InitiativeMember]) -> bool:
+    """A photo hidden by a moderator (app.moderation) stays visible to the initiative's team and the staff."""
+    return perm.is_staff(actor, initiative.territory_id) or perm.is_member(actor, initiative, members)

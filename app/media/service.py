@@ -35,6 +35,8 @@ from app.media import images
 from app.media import permissions as media_perm
 from app.media.models import InitiativePhoto, StoredFile
 from app.media.storage import MediaStore, delete_after_commit, new_key, write_in_transaction
+from app.moderation.models import SubjectType
+from app.moderation.visibility import hidden_clause, is_hidden
 from app.privacy.export import register_section
 from app.web.i18n import _
 
@@ -377,7 +379,7 @@ def gallery_for(
     can_describe = media_perm.can_describe_photos(actor, initiative, members)
     full = aliased(StoredFile)
     thumb = aliased(StoredFile)
-    rows = db.execute(
+    stmt = (
         select(
             InitiativePhoto.public_id,
             InitiativePhoto.alt_text,
@@ -391,7 +393,10 @@ def gallery_for(
         .join(thumb, thumb.id == InitiativePhoto.thumbnail_file_id)
         .where(InitiativePhoto.initiative_id == initiative.id, InitiativePhoto.territory_id == initiative.territory_id)
         .order_by(InitiativePhoto.position, InitiativePhoto.id)
-    ).all()
+    )
+    if not media_perm.sees_hidden_photos(actor, initiative, members):
+        stmt = stmt.where(~hidden_clause(SubjectType.PHOTO, InitiativePhoto.public_id))
+    rows = db.execute(stmt).all()
     photos = [
         PhotoView(
             public_id=r[0],
@@ -429,10 +434,13 @@ def photo_file(
     db: Session, actor: Actor | None, territory_id: int, public_id: str, photo_public_id: str, *, thumbnail: bool
 ) -> ServedFile:
     """The stored file of a photo (or its thumbnail), for those who may see the initiative; else 404."""
-    initiative, _members = initiatives.get_visible(db, actor, territory_id, public_id)
+    initiative, members = initiatives.get_visible(db, actor, territory_id, public_id)
     photo = _photo(db, initiative, photo_public_id)
+    hidden = is_hidden(db, SubjectType.PHOTO, photo.public_id)
+    if hidden and not media_perm.sees_hidden_photos(actor, initiative, members):
+        raise NotFound(_("Cette photo n'existe pas."))
     row = get_stored_file(db, territory_id, photo.thumbnail_file_id if thumbnail else photo.file_id)
-    return ServedFile(file=row, public=perm.is_public(initiative))
+    return ServedFile(file=row, public=not hidden and perm.is_public(initiative))
 
 
 # ---------------------------------------------------------------- personal data
@@ -440,6 +448,16 @@ def photo_file(
 
 def _value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+# Columns that point at thumbnails: copies made by Cailloux, not uploads of their own. A domain
+# that keeps thumbnails (progress updates...) adds its column with ``register_thumbnail_column``.
+_thumbnail_columns: list[Any] = [InitiativePhoto.thumbnail_file_id]
+
+
+def register_thumbnail_column(column: Any) -> None:
+    if not any(column is known for known in _thumbnail_columns):
+        _thumbnail_columns.append(column)
 
 
 @register_section("uploaded_files")
@@ -450,8 +468,7 @@ def _uploaded_files(db: Session, person: Person) -> list[dict[str, Any]]:
         .where(
             StoredFile.uploaded_by_person_id == person.id,
             StoredFile.territory_id == person.territory_id,
-            # A thumbnail is a copy made by Cailloux, not an upload of its own.
-            StoredFile.id.not_in(select(InitiativePhoto.thumbnail_file_id)),
+            *(StoredFile.id.not_in(select(column).where(column.is_not(None))) for column in _thumbnail_columns),
         )
         .order_by(StoredFile.id)
     )

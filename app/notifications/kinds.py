@@ -94,3 +94,22 @@ ACCOUNT = register_kind(
     ),
     can_disable=False,
 )
+
+# Sent by app.follows to the followers of an initiative (its promoters included).
+FOLLOWED_INITIATIVES = register_kind(
+    "followed_initiatives",
+    N_("Les initiatives que je suis"),
+    description=N_(
+        "Nouvelles publiées, début des travaux, réalisation, évaluation ou abandon des initiatives que vous suivez."
+    ),
+)
+
+# Sent by app.evaluation: the volunteers' survey after delivery, the yearly upkeep checks.
+EVALUATION = register_kind(
+    "evaluation",
+    N_("Bilans et entretien des projets"),
+    description=N_(
+        "Le court questionnaire après la réalisation d'un projet auquel vous avez participé, "
+        "et les points d'entretien annuels des projets que vous portez ou suivez pour la commune."
+    ),
+)

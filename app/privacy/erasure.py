@@ -3,7 +3,7 @@
 The person row is kept (what they published or signed still points at it) but shows as
 "ancien·ne habitant·e"; the account row is kept disabled with its e-mail removed, so that
 rows pointing at it stay valid and the address is free to register again. Sessions, tokens,
-notification preferences, notifications and e-mails to the person are deleted.
+notification preferences, notifications, follows and e-mails to the person are deleted.
 
 Later domains may refuse a deletion until something is done first (a sole promoter of a live
 project must hand it over): they register a blocker returning a translated message.
@@ -23,6 +23,7 @@ from app.audit import service as audit
 from app.core.actor import Actor
 from app.core.errors import Conflict, Invalid, NotFound
 from app.db.base import utcnow
+from app.follows.models import InitiativeFollow
 from app.mail.models import OutboxEmail
 from app.notifications.models import Notification, NotificationPreference
 from app.web.i18n import _
@@ -63,6 +64,8 @@ def anonymise_person(db: Session, person: Person) -> None:
     person.notes = None
     person.anonymised_at = person.anonymised_at or utcnow()
     db.execute(delete(NotificationPreference).where(NotificationPreference.person_id == person.id))
+    # Which initiatives a person followed is theirs alone: it goes with the account.
+    db.execute(delete(InitiativeFollow).where(InitiativeFollow.person_id == person.id))
     db.execute(delete(Notification).where(Notification.person_id == person.id))
     db.execute(delete(OutboxEmail).where(OutboxEmail.person_id == person.id))
     db.flush()

@@ -13,10 +13,12 @@ from app.accounts.models import Account, EmailToken, Person, UserSession
 from app.core.actor import SYSTEM
 from app.core.errors import Conflict
 from app.core.models import IdempotencyRecord, UsedFormNonce
+from app.history.models import HistoricalImport
 from app.jobs.models import Job
 from app.jobs.registry import job_settings
 from app.mail.models import OutboxEmail
 from app.mail.service import queue_email
+from app.moderation.models import ContentReport, ReportStatus
 from app.notifications.models import Notification
 from app.notifications.service import territory_base_url
 from app.privacy.erasure import deletion_blockers, erase_person
@@ -42,6 +44,10 @@ FINISHED_JOB = dt.timedelta(days=30)
 AUDIT_ENTRY = dt.timedelta(days=6 * 365)
 INACTIVITY = dt.timedelta(days=730)
 INACTIVITY_GRACE = dt.timedelta(days=30)
+# A CSV file of past initiatives checked but never confirmed (it may hold names).
+STAGED_IMPORT = dt.timedelta(days=1)
+# Reports of public content once an agent decided: the decision stays in the audit log.
+HANDLED_REPORT = dt.timedelta(days=365)
 
 
 def _count(result: object) -> int:
@@ -108,6 +114,26 @@ def erase_old_notifications(db: Session, now: dt.datetime) -> int:
                     Notification.delivered_at < cutoff,
                     and_(Notification.delivered_at.is_(None), Notification.created_at < cutoff),
                 )
+            )
+        )
+    )
+
+
+def erase_staged_imports(db: Session, now: dt.datetime) -> int:
+    return _count(
+        db.execute(
+            delete(HistoricalImport).where(
+                HistoricalImport.imported_at.is_(None), HistoricalImport.created_at < now - STAGED_IMPORT
+            )
+        )
+    )
+
+
+def erase_handled_reports(db: Session, now: dt.datetime) -> int:
+    return _count(
+        db.execute(
+            delete(ContentReport).where(
+                ContentReport.status == ReportStatus.HANDLED, ContentReport.handled_at < now - HANDLED_REPORT
             )
         )
     )
@@ -333,6 +359,28 @@ SIGNED_CONVENTIONS = register_rule(
         starts=N_("après la fin de la convention, entretien compris ; puis tri avec le service d'archives"),
     )
 )
+STAGED_IMPORTS = register_rule(
+    RetentionRule(
+        kind="staged_imports",
+        label=N_("Fichiers d'initiatives passées vérifiés mais jamais confirmés"),
+        legal_basis=PUBLIC_INTEREST,
+        action="erase",
+        period=STAGED_IMPORT,
+        apply=erase_staged_imports,
+        starts=N_("après leur envoi ; un fichier confirmé n'est pas gardé"),
+    )
+)
+HANDLED_REPORTS = register_rule(
+    RetentionRule(
+        kind="handled_reports",
+        label=N_("Signalements de contenus traités (motif, commentaire, auteur·e du signalement)"),
+        legal_basis=PUBLIC_INTEREST,
+        action="erase",
+        period=HANDLED_REPORT,
+        apply=erase_handled_reports,
+        starts=N_("après la décision de l'agent·e ; la décision reste au journal des actions"),
+    )
+)
 
 register_activity(
     ProcessingActivity(
@@ -386,7 +434,13 @@ register_activity(
             "Agent·es et élu·es de la commune ; le public pour les contenus publiés "
             "(jamais le nom d'une personne mineure)."
         ),
-        retention_kinds=("notifications", "outbox_emails", "signed_conventions"),
+        retention_kinds=(
+            "notifications",
+            "outbox_emails",
+            "signed_conventions",
+            "staged_imports",
+            "handled_reports",
+        ),
     )
 )
 register_activity(

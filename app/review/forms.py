@@ -61,8 +61,9 @@ class QueueQuery(BaseModel):
     theme: str = Field(default="", max_length=40)
     fund: str = Field(default="", max_length=40)
     mine: bool = False
+    council: bool = False  # awaiting a council sitting
 
-    @field_validator("mine", mode="before")
+    @field_validator("mine", "council", mode="before")
     @classmethod
     def _checkbox(cls, value: Any) -> Any:
         return value not in ("", None, "0", "false")

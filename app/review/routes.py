@@ -59,21 +59,17 @@ def _queue_context(request: Request, db: Session, viewer: Viewer, territory: Cur
     result = validate_form(forms.QueueQuery, dict(request.query_params))
     query = result.data or forms.QueueQuery()
     filters = review.QueueFilters(
-        state=query.state, neighbourhood=query.neighbourhood, theme=query.theme, fund=query.fund, mine=query.mine
-    )
+        state=query.state, neighbourhood=query.neighbourhood, theme=query.theme, fund=query.fund, mine=query.mine,
+        council=query.council,
+    )  # fmt: skip
     rows = review.queue(db, viewer, territory, filters)
-    markers = agenda.markers(db, territory.id, [row.id for row in rows])
-    # "Awaiting the council sitting" is not a state: the filter keeps the rows that have a marker.
-    council = request.query_params.get("council") not in (None, "", "0", "false")
-    if council:
-        rows = [row for row in rows if row.id in markers]
     return {
         "rows": rows,
-        "markers": markers,
-        "council": council,
+        "markers": agenda.markers(db, territory.id, [row.id for row in rows]),
+        "council": filters.council,
         "options": review.queue_options(db, territory.id),
         "filters": filters,
-        "queue_url": url(request, "review:queue", query={**filters.query(), **({"council": "1"} if council else {})}),
+        "queue_url": url(request, "review:queue", query=filters.query()),
     }
 
 

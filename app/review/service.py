@@ -45,6 +45,7 @@ from app.initiatives.workflow import Action
 from app.ledger.models import CommitmentLine, LineKind, LineState, Side
 from app.review import interests
 from app.review import permissions as perm
+from app.review.models import CouncilAgendaItem
 from app.review.notifications import KIND, ensure_kind
 from app.territories.context import TerritoryContext
 from app.territories.models import CouncilSitting, Neighbourhood, Territory, Theme
@@ -145,7 +146,10 @@ def _move(
     *,
     reason: str = "",
     data: dict[str, Any] | None = None,
+    settings: Settings | None = None,
 ) -> None:
+    from app.follows.service import tell_state_change  # app.follows builds on the initiatives domain
+
     previous = initiative.state
     initiative.state = target
     initiative.state_changed_at = utcnow()
@@ -160,6 +164,8 @@ def _move(
         data={"from": previous, "to": target.value, **(data or {})},
     )
     db.flush()
+    # Followers hear of the steps after the signature (the step itself tells the promoters).
+    tell_state_change(db, actor, initiative, target, settings=settings)
 
 
 def _pause(initiative: Initiative) -> None:
@@ -748,11 +754,15 @@ class QueueFilters:
     theme: str = ""
     fund: str = ""
     mine: bool = False
+    # "Awaiting the council sitting" is not a state: the initiatives placed on a sitting's agenda.
+    council: bool = False
 
     def query(self) -> dict[str, str]:
         values = {"state": self.state, "neighbourhood": self.neighbourhood, "theme": self.theme, "fund": self.fund}
         if self.mine:
             values["mine"] = "1"
+        if self.council:
+            values["council"] = "1"
         return {k: v for k, v in values.items() if v}
 
 
@@ -853,6 +863,13 @@ def queue(db: Session, viewer: Actor, territory: TerritoryContext, filters: Queu
         query = query.where(Fund.public_id == filters.fund)
     if filters.mine:
         query = query.where(Initiative.assigned_agent_person_id == viewer.person_id)
+    if filters.council:
+        query = query.where(
+            exists().where(
+                CouncilAgendaItem.initiative_id == Initiative.id,
+                CouncilAgendaItem.territory_id == territory.id,
+            )
+        )
     query = query.order_by(Initiative.submitted_at.is_(None), Initiative.submitted_at, Initiative.id)
     today = local_today(territory)
     tz = ZoneInfo(territory.timezone)

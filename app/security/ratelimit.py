@@ -24,6 +24,10 @@ LIMITS: dict[str, str] = {
     "verify:account": "5/hour",
     # Counted per file: every photo of a few proposals in an hour, not a flood of decoding work.
     "upload:account": "60/hour",
+    # Reports of public content: enough for a resident who finds several problems, too few to
+    # flood the agents' moderation queue.
+    "report:ip": "10/hour",
+    "report:account": "30/hour",
 }
 
 

@@ -16,6 +16,7 @@ from app.db.session import Database, read_only, unit_of_work
 from app.funds import service as funds
 from app.funds.models import RateKind
 from app.initiatives.models import Initiative, InitiativeState
+from app.initiatives.permissions import PUBLIC_STATES
 from app.ledger.models import CommitmentLine, LineKind, Side, Unit
 from app.territories.models import Neighbourhood, Theme
 from tests.api.test_api import bearer, make_token
@@ -355,7 +356,9 @@ def test_the_list_shows_exactly_what_the_details_show(client: TestClient, factor
     shown = {pid for pid in ids if client.get(f"{API}/{pid}", headers=token).status_code == 200}
     assert listed == shown
     assert opted_in in listed
-    assert len(listed) == 6  # approved, awaiting envelope, two conventions, abandoned, the opted-in one
+    # Every public state (approved, awaiting envelope, two conventions, the three follow-up states,
+    # abandoned) and the declined one whose promoters opted in.
+    assert len(listed) == len(PUBLIC_STATES) + 1
 
 
 def test_the_list_runs_a_constant_number_of_queries(client: TestClient, factory: Factory, database: Database) -> None:

@@ -327,9 +327,10 @@ def test_amendment_flow(world: World) -> None:
         second_id, sha = second.id, second.text_sha256
     for account, roles in ((world.promoter, ()), (world.executive, ("executive",))):
         with unit_of_work(world.database) as db:
-            conventions.sign_amendment_online(
-                db, actor(account, *roles), db.get_one(ConventionAmendment, second_id), "une phrase de passe solide",
-                sha, settings=world.settings,
+            second_row = db.get_one(ConventionAmendment, second_id)
+            conventions.sign_online(
+                db, actor(account, *roles), db.get_one(Convention, second_row.convention_id),
+                "une phrase de passe solide", sha, amendment=second_row, settings=world.settings,
             )  # fmt: skip
     with unit_of_work(world.database) as db:
         assert db.get_one(ConventionAmendment, second_id).signed_at is not None

@@ -17,9 +17,11 @@ from app.config import Settings
 from app.core.models import IdempotencyRecord, UsedFormNonce
 from app.db.base import utcnow
 from app.db.session import Database, unit_of_work
+from app.history.models import HistoricalImport
 from app.jobs.models import Job
 from app.jobs.registry import handler_for, recurring_jobs, using_settings
 from app.mail.models import OutboxEmail
+from app.moderation.models import ContentReport, ReportStatus
 from app.notifications.models import Notification
 from app.privacy import registry
 from app.privacy.erasure import ANONYMOUS_NAME
@@ -53,6 +55,8 @@ def test_every_required_rule_is_registered() -> None:
         "audit_entries",
         "inactive_accounts_notice",
         "inactive_accounts",
+        "staged_imports",
+        "handled_reports",
     ):
         assert kind in kinds
     assert kinds["audit_entries"].action == "keep_restricted"
@@ -168,6 +172,54 @@ def test_technical_records_are_erased_after_their_period(
     # Idempotent: a second run changes nothing more.
     again = run(database, settings, now)
     assert all(n == 0 for n in again.values()), again
+
+
+def test_unconfirmed_import_files_and_handled_reports_are_erased(
+    factory: Factory, database: Database, settings: Settings
+) -> None:
+    territory_id = factory.territory()
+    now = utcnow()
+    with unit_of_work(database) as db:
+        for name, created, imported in (
+            ("stale.csv", now - 2 * DAY, None),  # checked, never confirmed: it may hold names
+            ("fresh.csv", now - dt.timedelta(hours=2), None),  # still waiting for its confirmation
+            ("done.csv", now - 400 * DAY, now - 400 * DAY),  # the record of an import: kept
+        ):
+            db.add(
+                HistoricalImport(
+                    territory_id=territory_id,
+                    file_name=name,
+                    sha256="0" * 64,
+                    content="titre;annee\nx;2010\n" if imported is None else "",
+                    created_at=created,
+                    imported_at=imported,
+                )
+            )
+        for comment, status, handled in (
+            ("old", ReportStatus.HANDLED, now - 366 * DAY),
+            ("recent", ReportStatus.HANDLED, now - 10 * DAY),
+            ("open", ReportStatus.OPEN, None),
+        ):
+            db.add(
+                ContentReport(
+                    territory_id=territory_id,
+                    subject_type="initiative",
+                    subject_id="x",
+                    reason="other",
+                    comment=comment,
+                    status=status,
+                    handled_at=handled,
+                    created_at=now - 400 * DAY,
+                )
+            )
+
+    result = run(database, settings, now)
+    assert result["staged_imports"] == 1
+    with unit_of_work(database) as db:
+        assert set(db.scalars(select(HistoricalImport.file_name))) == {"fresh.csv", "done.csv"}
+        assert set(db.scalars(select(ContentReport.comment))) == {"recent", "open"}
+    assert result["handled_reports"] == 1
+    assert run(database, settings, now)["handled_reports"] == 0
 
 
 def test_the_retention_job_handler_runs_every_rule(factory: Factory, database: Database, settings: Settings) -> None:

@@ -1,0 +1,1 @@
+"""The public catalogue of initiatives, its full-text search and its map."""

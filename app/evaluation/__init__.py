@@ -1,0 +1,1 @@
+"""The close-out of an initiative: evaluation, volunteers' survey, fines traces, upkeep checks."""

@@ -1,0 +1,1 @@
+"""The follow-up after the convention is signed: work started and delivered, milestones, proofs."""
