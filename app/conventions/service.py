@@ -2,7 +2,7 @@
 
 Each public function checks the territory and visibility (404), the actor's capacity (403), the
 state (409) and the input (422) before it changes anything; then it changes the rows, writes one
-audit entry per change, moves the initiative through the workflow (``review._move``) and tells
+audit entry per change, moves the initiative through the workflow (``review.move``) and tells
 the people concerned, all in the caller's transaction.
 
 The text is generated once from the fund's current template, the initiative and its ledger; the
@@ -203,11 +203,11 @@ def _check_upkeep(upkeep_by: str, upkeep_months: int) -> str:
 
 
 def _timezone(db: Session, territory_id: int) -> ZoneInfo:
-    return review._timezone(db, territory_id)
+    return review.territory_timezone(db, territory_id)
 
 
 def _local_date(moment: dt.datetime, tz: ZoneInfo) -> dt.date:
-    return review._local_date(moment, tz)
+    return review.local_date(moment, tz)
 
 
 # ---------------------------------------------------------------- the team and who signs
@@ -446,7 +446,7 @@ def _snapshot(
     return {
         "kind": kind.value,
         "template": {"public_id": template.public_id, "version": template.version},
-        "balance": review._jsonable(balance),
+        "balance": review.jsonable(balance),
         "fund": {
             "public_id": fund.public_id,
             "name": fund.name,
@@ -537,7 +537,7 @@ def propose(
 ) -> Convention:
     """Approved -> convention proposed: the text is generated and frozen with its snapshot."""
     _agent(db, agent, initiative)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     target = workflow.target_state(initiative.state, Action.PROPOSE_CONVENTION, workflow.Actor.AGENT)
     if convention_of(db, initiative) is not None:
         raise Conflict(_("Une convention existe déjà pour cette initiative."))
@@ -566,7 +566,7 @@ def propose(
     )
     db.add(convention)
     db.flush()
-    review._move(
+    review.move(
         db, agent, initiative, target, Action.PROPOSE_CONVENTION,
         data={
             "convention": convention.public_id, "number": number, "kind": convention.kind, "revision": 1,
@@ -596,7 +596,7 @@ def regenerate(
 ) -> Convention:
     """Before the last signature: the text is generated again (revision + 1) and earlier signatures voided."""
     _agent(db, agent, initiative)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     convention = convention_of(db, initiative)
     if convention is None:
         raise NotFound(_("Aucune convention n'est encore proposée pour cette initiative."))
@@ -752,7 +752,7 @@ def sign_online(
     target = _Target(convention, amendment)
     initiative = _initiative_of(db, convention)
     involvement = _involvement(db, actor, initiative)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     signer = _signer(db, actor, involvement, convention.kind, _team(db, initiative))
     if signer.party is None:
         raise Forbidden(signer.blocker)
@@ -831,7 +831,7 @@ def _complete_if_signed(
         return
     state = workflow.target_state(initiative.state, Action.SIGN_CONVENTION, workflow.Actor.SYSTEM)
     convention.signed_at = moment
-    review._move(
+    review.move(
         db, system, initiative, state, Action.SIGN_CONVENTION,
         data={"convention": convention.public_id, "revision": convention.revision, "text_sha256": convention.text_sha256},
     )  # fmt: skip
@@ -877,7 +877,7 @@ def record_paper_signature(
         expected_sha256 = target.sha
     initiative = _initiative_of(db, convention)
     _agent(db, agent, initiative)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     parties = {p.value for p in required_parties(convention.kind)}
     if party not in parties:
         raise Invalid(_("Choisissez une des parties qui signent ce texte."), field="party")
@@ -940,7 +940,7 @@ def propose_amendment(
     """A change to a signed convention: its own text, signed by the same parties."""
     initiative = _initiative_of(db, convention)
     _agent(db, agent, initiative)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     if convention.signed_at is None:
         raise Conflict(_("La convention n'est pas encore signée : mettez plutôt son texte à jour."))
     if initiative.state not in workflow.SIGNED_STATES:
@@ -1014,7 +1014,7 @@ def cancel_amendment(
     convention = db.get_one(Convention, amendment.convention_id)
     initiative = _initiative_of(db, convention)
     _agent(db, agent, initiative)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     if amendment.signed_at is not None:
         raise Conflict(_("Cet avenant est signé : il ne s'annule plus ; un nouvel avenant peut le modifier."))
     if amendment.cancelled_at is not None:
@@ -1122,14 +1122,14 @@ def _abandon_unsigned(
     settings: Settings | None,
 ) -> None:
     system = dataclasses.replace(SYSTEM, territory_id=initiative.territory_id)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     target = workflow.target_state(initiative.state, Action.ABANDON, workflow.Actor.SYSTEM)
     fund = db.get(Fund, initiative.fund_id) if initiative.fund_id is not None else None
     days = fund.unsigned_release_days if fund is not None else DEFAULT_RELEASE_DAYS
     envelope = ledger.envelope_for(db, initiative) if initiative.committed_envelope_id is not None else None
     released = ledger.release_envelope(db, initiative)
     reason = _("convention non signée dans les %(n)s jours") % {"n": days}
-    review._move(
+    review.move(
         db, system, initiative, target, Action.ABANDON, reason=reason,
         data={"convention": convention.public_id, "released_cents": released, "release_on": deadline.isoformat()},
     )  # fmt: skip

@@ -1,7 +1,7 @@
 """The close-out of a delivered initiative: the town's evaluation and the volunteers' survey.
 
 The evaluation is a draft an agent saves as often as needed; finalising it is the workflow's
-EVALUATE step (réalisée → évaluée, through ``review._move``: audit entry and timeline), which
+EVALUATE step (réalisée → évaluée, through ``review.move``: audit entry and timeline), which
 freezes it, closes the survey and tells the promoters. One evaluation per initiative (unique).
 
 What is public, once the evaluation is final and the initiative public: whether the goals were
@@ -216,12 +216,12 @@ def _store(db: Session, actor: Actor, initiative: Initiative, values: dict[str, 
 
 def save_draft(db: Session, actor: Actor, initiative: Initiative, data: EvaluationInput) -> Evaluation:
     """Saves the evaluation as a draft (staff not tied to the initiative, while it is « réalisée »)."""
-    tie = review._visible(db, actor, initiative)
+    tie = review.visible_involvement(db, actor, initiative)
     if not perm.can_evaluate(actor, initiative, tie):
         if tie.conflicted and perm.is_staff(actor, initiative):
             raise Forbidden(_("Vous êtes porteur·se ou lié·e à cette initiative : vous ne pouvez pas l'évaluer."))
         raise Forbidden(_("Seul·es les agent·es de la commune évaluent les initiatives."))
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     _refuse_closed(initiative)
     values = _clean(data)
     evaluation, created = _store(db, actor, initiative, values)
@@ -236,7 +236,7 @@ def finalise(
     db: Session, actor: Actor, initiative: Initiative, data: EvaluationInput, *, settings: Settings | None = None
 ) -> Evaluation:
     """Saves and finalises the evaluation: the EVALUATE step (« réalisée » → « évaluée »), once."""
-    capacity = review._capacity(db, actor, initiative, Action.EVALUATE)  # 404, 403 (conflicted), then the lock
+    capacity = review.acting_capacity(db, actor, initiative, Action.EVALUATE)  # 404, 403 (conflicted), then the lock
     target = workflow.target_state(initiative.state, Action.EVALUATE, capacity)  # 409 unless « réalisée »
     values = _clean(data)
     _complete(values)
@@ -244,7 +244,7 @@ def finalise(
     evaluation.finalised_at = utcnow()
     evaluation.finalised_by_person_id = actor.person_id
     db.flush()
-    review._move(
+    review.move(
         db, actor, initiative, target, Action.EVALUATE,
         data={
             "evaluation": evaluation.public_id,
@@ -253,7 +253,7 @@ def finalise(
             "generalise": evaluation.generalise,
         },
     )  # fmt: skip
-    review._tell_promoters(
+    review.tell_promoters(
         db,
         actor,
         initiative,
@@ -359,7 +359,7 @@ class EvaluationPage:
 
 def evaluation_page(db: Session, viewer: Actor, initiative: Initiative) -> EvaluationPage:
     """For the promoters and the town's staff (403 for anyone else who sees the initiative)."""
-    tie = review._visible(db, viewer, initiative)
+    tie = review.visible_involvement(db, viewer, initiative)
     if not perm.is_party(viewer, initiative, tie):
         raise Forbidden(_("Le bilan détaillé est réservé aux porteur·ses de projet et à la commune."))
     evaluation = evaluation_of(db, initiative)
@@ -490,7 +490,7 @@ def answer_of(db: Session, initiative: Initiative, person_id: int | None) -> Sur
 
 
 def _require_invited(db: Session, actor: Actor, initiative: Initiative) -> None:
-    review._visible(db, actor, initiative)  # 404 for what the person may not see
+    review.visible_involvement(db, actor, initiative)  # 404 for what the person may not see
     if not is_invited(db, actor, initiative):
         raise Forbidden(_("Ce questionnaire s'adresse aux personnes qui ont participé au projet."))
 

@@ -112,7 +112,7 @@ def _convention(db: Session, initiative: Initiative) -> Convention | None:
 
 def _signed_on(convention: Convention, tz: ZoneInfo) -> dt.date:
     assert convention.signed_at is not None
-    return review._local_date(convention.signed_at, tz)
+    return review.local_date(convention.signed_at, tz)
 
 
 def due_now(dates: list[dt.date], today: dt.date) -> tuple[int, dt.date] | None:
@@ -220,8 +220,8 @@ def run_upkeep(db: Session, *, now: dt.datetime | None = None, settings: Setting
 
     def today_in(territory_id: int) -> dt.date:
         if territory_id not in zones:
-            zones[territory_id] = review._timezone(db, territory_id)
-        return review._local_date(moment, zones[territory_id])
+            zones[territory_id] = review.territory_timezone(db, territory_id)
+        return review.local_date(moment, zones[territory_id])
 
     rows = db.execute(
         select(Initiative, Convention)
@@ -294,7 +294,7 @@ def _check(db: Session, initiative: Initiative, check_public_id: str) -> UpkeepC
 
 def check_can_answer(db: Session, actor: Actor, initiative: Initiative, check_public_id: str) -> UpkeepCheck:
     """The check, if the actor may answer it now: 404, 403, or 409 when it already has its answer."""
-    tie = review._visible(db, actor, initiative)
+    tie = review.visible_involvement(db, actor, initiative)
     check = _check(db, initiative, check_public_id)
     if not perm.can_answer_upkeep(actor, initiative, tie):
         raise Forbidden(_("Les porteur·ses de projet et les agent·es de la commune répondent aux points d'entretien."))
@@ -433,11 +433,11 @@ def _rows(db: Session, initiative: Initiative, today: dt.date) -> list[CheckRow]
 
 def upkeep_page(db: Session, viewer: Actor, initiative: Initiative) -> UpkeepPage:
     """The checks of an initiative, for its promoters and the town's staff (403 for anyone else)."""
-    tie = review._visible(db, viewer, initiative)
+    tie = review.visible_involvement(db, viewer, initiative)
     if not perm.is_party(viewer, initiative, tie):
         raise Forbidden(_("Le suivi de l'entretien est réservé aux porteur·ses de projet et à la commune."))
-    tz = review._timezone(db, initiative.territory_id)
-    today = review._local_date(utcnow(), tz)
+    tz = review.territory_timezone(db, initiative.territory_id)
+    today = review.local_date(utcnow(), tz)
     convention = _convention(db, initiative)
     dates: list[dt.date] = []
     ends_on = None
@@ -459,7 +459,7 @@ def upkeep_page(db: Session, viewer: Actor, initiative: Initiative) -> UpkeepPag
 
 def check_photo(db: Session, viewer: Actor, initiative: Initiative, check_public_id: str) -> StoredFile:
     """The photo of an answer, for the promoters and the staff only (404 for anyone else: it may show people)."""
-    tie = review._visible(db, viewer, initiative)
+    tie = review.visible_involvement(db, viewer, initiative)
     check = _check(db, initiative, check_public_id)
     if not perm.is_party(viewer, initiative, tie) or check.photo_file_id is None:
         raise NotFound(_("Ce fichier n'existe pas."))
@@ -483,8 +483,8 @@ def status_view(db: Session, viewer: Actor | None, initiative: Initiative, tie: 
     if not has_upkeep(convention):
         return None
     assert convention is not None
-    tz = review._timezone(db, initiative.territory_id)
-    today = review._local_date(utcnow(), tz)
+    tz = review.territory_timezone(db, initiative.territory_id)
+    today = review.local_date(utcnow(), tz)
     latest = db.execute(
         select(UpkeepCheck.status, UpkeepCheck.answered_at)
         .where(UpkeepCheck.initiative_id == initiative.id, UpkeepCheck.answered_at.is_not(None))
@@ -494,7 +494,7 @@ def status_view(db: Session, viewer: Actor | None, initiative: Initiative, tie: 
     phrase, status = "", ""
     if latest is not None and latest[0] in STATUS_PHRASES and latest[1] is not None:
         status = latest[0]
-        phrase = _(STATUS_PHRASES[status]) % {"date": date(review._local_date(latest[1], tz))}
+        phrase = _(STATUS_PHRASES[status]) % {"date": date(review.local_date(latest[1], tz))}
     party = perm.is_party(viewer, initiative, tie)
     signed_on = _signed_on(convention, tz)
     upcoming = [day for day in schedule(signed_on, convention.upkeep_months) if day > today]

@@ -6,7 +6,7 @@ something (progress updates here, work days and commitments elsewhere). Followin
 unfollowing are idempotent; who follows what is never shown to anyone but the person, only
 the count is public.
 
-``tell_state_change`` is called by ``app.review.service._move`` for the steps after the
+``tell_state_change`` is called by ``app.review.service.move`` for the steps after the
 signature: the followers who are not promoters hear of them (each workflow step tells the
 promoters itself, as every step of the review does).
 """

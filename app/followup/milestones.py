@@ -47,13 +47,13 @@ class MilestoneInput:
 
 
 def today_for(db: Session, initiative: Initiative) -> dt.date:
-    return review._local_date(utcnow(), review._timezone(db, initiative.territory_id))
+    return review.local_date(utcnow(), review.territory_timezone(db, initiative.territory_id))
 
 
 def _involvement(db: Session, actor: Actor, initiative: Initiative) -> Involvement:
     if actor.territory_id != initiative.territory_id:
         raise NotFound(_("Cette initiative n'existe pas."))
-    return review._visible(db, actor, initiative)
+    return review.visible_involvement(db, actor, initiative)
 
 
 def _check_side(actor: Actor, initiative: Initiative, involvement: Involvement, side: str) -> None:
@@ -124,7 +124,7 @@ def add_milestone(db: Session, actor: Actor, initiative: Initiative, data: Miles
     involvement = _involvement(db, actor, initiative)
     _check_side(actor, initiative, involvement, data.side)
     title, line_id = _clean(db, initiative, data)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     _check_side(actor, initiative, involvement, data.side)
     row = Milestone(
         territory_id=initiative.territory_id,
@@ -149,7 +149,7 @@ def update_milestone(
     _check_side(actor, initiative, involvement, row.side)
     _check_side(actor, initiative, involvement, data.side)
     title, line_id = _clean(db, initiative, data)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     if row.due_on != data.due_on:
         row.overdue_flagged_at = None  # a new date: the job tells both sides again if it passes
     previous = row.due_on
@@ -163,7 +163,7 @@ def mark_done(db: Session, actor: Actor, initiative: Initiative, public_id: str)
     involvement = _involvement(db, actor, initiative)
     row = _milestone(db, initiative, public_id)
     _check_side(actor, initiative, involvement, row.side)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     if row.done_on is not None:
         raise Conflict(_("Cette étape est déjà franchie."))
     row.done_on = today_for(db, initiative)
@@ -178,7 +178,7 @@ def reopen(db: Session, actor: Actor, initiative: Initiative, public_id: str) ->
     involvement = _involvement(db, actor, initiative)
     row = _milestone(db, initiative, public_id)
     _check_side(actor, initiative, involvement, row.side)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     if row.done_on is None:
         raise Conflict(_("Cette étape n'est pas encore franchie."))
     row.done_on = None
@@ -192,7 +192,7 @@ def remove_milestone(db: Session, actor: Actor, initiative: Initiative, public_i
     involvement = _involvement(db, actor, initiative)
     row = _milestone(db, initiative, public_id)
     _check_side(actor, initiative, involvement, row.side)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     _record(db, actor, initiative, "remove", row)
     db.delete(row)
     db.flush()

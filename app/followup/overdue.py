@@ -128,7 +128,7 @@ def _flag_milestone(
         data={"milestone": milestone.public_id, "title": milestone.title, "side": milestone.side,
               "due_on": milestone.due_on.isoformat()},
     )  # fmt: skip
-    review._tell(
+    review.tell(
         db,
         system,
         initiative,
@@ -158,7 +158,7 @@ def _flag_commitment(db: Session, line: CommitmentLine, initiative: Initiative, 
         territory_id=initiative.territory_id,
         data={"line": line.public_id, "side": line.side, "due_on": line.due_on.isoformat()},
     )  # fmt: skip
-    review._tell(
+    review.tell(
         db,
         system,
         initiative,

@@ -209,7 +209,7 @@ def add_proof(
     realisation = (
         _realisation_for(db, actor, initiative, involvement, realisation_public_id) if realisation_public_id else None
     )
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     if prepared.pdf is not None:
         stored = _store_pdf(db, actor, initiative.territory_id, prepared.pdf, store=store, name=prepared.filename)
     elif prepared.image is not None:
@@ -282,7 +282,7 @@ def can_remove(
 def remove_proof(db: Session, actor: Actor, initiative: Initiative, public_id: str, *, store: MediaStore) -> None:
     involvement = _involvement(db, actor, initiative)
     row = _attachment(db, initiative, public_id)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     if not can_remove(actor, initiative, involvement, row, verified=_verified(db, row)):
         raise Forbidden(_("Vous ne pouvez pas retirer ce justificatif."))
     stored = media.get_stored_file(db, initiative.territory_id, row.stored_file_id)

@@ -2,7 +2,7 @@
 promoters' short report (in progress -> delivered), and the follow-up panel of the initiative page.
 
 Abandoning is the review's (``app.review.service.abandon``); evaluating is not done here. Every step
-goes through the workflow (an illegal one is a 409 and changes nothing), ``review._move`` (audit
+goes through the workflow (an illegal one is a 409 and changes nothing), ``review.move`` (audit
 entry and timeline) and tells the other side.
 """
 
@@ -48,10 +48,10 @@ def _people(db: Session, initiative: Initiative) -> list[int]:
 
 def start_work(db: Session, actor: Actor, initiative: Initiative, *, settings: Settings | None = None) -> Initiative:
     """The convention is signed, the work starts: by a promoter or the town's staff."""
-    capacity = review._capacity(db, actor, initiative, Action.START_WORK)
+    capacity = review.acting_capacity(db, actor, initiative, Action.START_WORK)
     target = workflow.target_state(initiative.state, Action.START_WORK, capacity)
-    review._move(db, actor, initiative, target, Action.START_WORK, settings=settings)
-    review._tell(
+    review.move(db, actor, initiative, target, Action.START_WORK, settings=settings)
+    review.tell(
         db,
         actor,
         initiative,
@@ -87,7 +87,7 @@ def deliver(
     """The work is delivered, with the promoters' short report (a promoter, or the town's staff for them)."""
     done = _report_text(what_was_done, "what_was_done", required=True)
     changed = _report_text(what_changed, "what_changed", required=False)
-    capacity = review._capacity(db, actor, initiative, Action.DELIVER)
+    capacity = review.acting_capacity(db, actor, initiative, Action.DELIVER)
     target = workflow.target_state(initiative.state, Action.DELIVER, capacity)
     if db.scalar(select(DeliveryReport.id).where(DeliveryReport.initiative_id == initiative.id)) is not None:
         raise Conflict(_("Le bilan de réalisation est déjà enregistré."))
@@ -100,8 +100,8 @@ def deliver(
     )
     db.add(report)
     db.flush()
-    review._move(db, actor, initiative, target, Action.DELIVER, data={"report": report.public_id}, settings=settings)
-    review._tell(
+    review.move(db, actor, initiative, target, Action.DELIVER, data={"report": report.public_id}, settings=settings)
+    review.tell(
         db,
         actor,
         initiative,

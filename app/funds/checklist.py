@@ -59,7 +59,7 @@ def _is_default(fund: Fund) -> bool:
 
 def checklist(db: Session, actor: Actor, territory_id: int, fund_public_id: str) -> FundChecklist:
     """The fund's points for its administration page (one query)."""
-    funds._require_admin(actor, territory_id)
+    funds.require_admin(actor, territory_id)
     from app.review.checklist import DEFAULT_ITEMS
 
     fund = funds.get_fund(db, territory_id, fund_public_id)
@@ -73,7 +73,7 @@ def _editable(
 ) -> tuple[Fund, list[FundChecklistItem]]:
     """The fund under a row lock (two administrators reorder one list at a time), with its points
     written out and numbered 1..n."""
-    funds._require_admin(actor, territory_id)
+    funds.require_admin(actor, territory_id)
     fund = funds.get_fund(db, territory_id, fund_public_id)
     if db.get_bind().dialect.name != "sqlite":  # SQLite serialises writers with BEGIN IMMEDIATE
         db.refresh(fund, with_for_update=True)

@@ -61,7 +61,7 @@ def can_configure(actor: Actor, territory_id: int) -> bool:
     return actor.territory_id == territory_id and actor.has_role(Role.ADMIN)
 
 
-def _require_admin(actor: Actor, territory_id: int) -> None:
+def require_admin(actor: Actor, territory_id: int) -> None:
     if not can_configure(actor, territory_id):
         raise Forbidden(_("Seul·es les administrateur·rices modifient les dispositifs et les taux."))
 
@@ -165,7 +165,7 @@ def list_rates(db: Session, territory_id: int) -> list[RateGroup]:
 
 def add_rate(db: Session, actor: Actor, territory_id: int, form: RateForm) -> Rate:
     """A new value from a date; rates already in force are never changed."""
-    _require_admin(actor, territory_id)
+    require_admin(actor, territory_id)
     label = form.label.strip() if form.kind is RateKind.EQUIPMENT_DAY else ""
     if form.kind is RateKind.EQUIPMENT_DAY and not label:
         raise Invalid(_("Indiquez le matériel concerné, par exemple « Bétonnière »."), field="label")
@@ -305,7 +305,7 @@ def _check_name(db: Session, territory_id: int, name: str, fund_id: int | None) 
 
 
 def create_fund(db: Session, actor: Actor, territory_id: int, form: FundForm) -> Fund:
-    _require_admin(actor, territory_id)
+    require_admin(actor, territory_id)
     _check_name(db, territory_id, form.name, None)
     fund = Fund(territory_id=territory_id, **{f: getattr(form, f) for f in FUND_FIELDS})
     db.add(fund)
@@ -317,7 +317,7 @@ def create_fund(db: Session, actor: Actor, territory_id: int, form: FundForm) ->
 
 def update_fund(db: Session, actor: Actor, territory_id: int, public_id: str, form: FundForm) -> Fund:
     """Changes the rules for what is decided from now on (decisions keep their own copy)."""
-    _require_admin(actor, territory_id)
+    require_admin(actor, territory_id)
     fund = get_fund(db, territory_id, public_id)
     _check_name(db, territory_id, form.name, fund.id)
     changes = {}
@@ -361,7 +361,7 @@ def list_envelopes(db: Session, fund: Fund) -> list[EnvelopeRow]:
 def set_envelope(db: Session, actor: Actor, territory_id: int, fund_public_id: str, form: EnvelopeForm) -> FundEnvelope:
     """Opens or adjusts the envelope of a fiscal year (overall or for one neighbourhood).
     An amount below what is already committed is refused (Conflict)."""
-    _require_admin(actor, territory_id)
+    require_admin(actor, territory_id)
     fund = get_fund(db, territory_id, fund_public_id)
     neighbourhood_id: int | None = None
     if form.neighbourhood:

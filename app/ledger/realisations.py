@@ -94,7 +94,7 @@ def _involvement(db: Session, actor: Actor, initiative: Initiative) -> Involveme
         raise NotFound(_("Cette initiative n'existe pas."))
     if _is_system(actor, initiative):
         return Involvement()
-    return review._visible(db, actor, initiative)
+    return review.visible_involvement(db, actor, initiative)
 
 
 def _check_open(initiative: Initiative) -> None:
@@ -176,7 +176,7 @@ def record_realisation(
         raise Forbidden(_("Seul·es les agent·es de la commune vérifient une réalisation."))
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= MAX_QUANTITY:
         raise Invalid(_("La quantité doit être un nombre positif."), field="quantity")
-    today = review._local_date(utcnow(), review._timezone(db, initiative.territory_id))
+    today = review.local_date(utcnow(), review.territory_timezone(db, initiative.territory_id))
     if delivered_on > today:
         raise Invalid(_("La date de réalisation ne peut pas être dans le futur."), field="delivered_on")
     text = clean_text(notes or "")
@@ -184,7 +184,7 @@ def record_realisation(
         raise Invalid(_("Ce texte contient un caractère interdit."), field="notes")
     if len(text) > NOTES_MAX_LENGTH:
         raise Invalid(_("Saisissez au plus %(n)s caractères.") % {"n": NOTES_MAX_LENGTH}, field="notes")
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     _check_open(initiative)
     if line.state == LineState.CANCELLED or line.initiative_id != initiative.id:
         raise Conflict(_("Cet apport est annulé : on ne peut plus y inscrire de réalisation."))
@@ -301,7 +301,7 @@ def verify_realisation(db: Session, actor: Actor, initiative: Initiative, public
     involvement = _involvement(db, actor, initiative)
     if not fperm.acts_for_town(actor, initiative, involvement):
         raise Forbidden(_("Seul·es les agent·es de la commune vérifient une réalisation."))
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     _check_open(initiative)
     if row.state != RealisationState.DELIVERED:
         raise Conflict(_("Seule une réalisation déclarée, ni vérifiée ni annulée, peut être vérifiée."))
@@ -333,7 +333,7 @@ def cancel_realisation(
     involvement = _involvement(db, actor, initiative)
     if not can_cancel(actor, initiative, involvement, row, line.side, ignore_state=True):
         raise Forbidden(_("Vous ne pouvez pas annuler cette réalisation."))
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     _check_open(initiative)
     if row.state == RealisationState.CANCELLED:
         raise Conflict(_("Cette réalisation est déjà annulée."))
@@ -596,5 +596,5 @@ def realisations_view(
         line_choices=choices,
         can_record=bool(choices),
         records_deliveries=fperm.acts_for_town(actor, initiative, involvement),
-        today=review._local_date(utcnow(), review._timezone(db, initiative.territory_id)),
+        today=review.local_date(utcnow(), review.territory_timezone(db, initiative.territory_id)),
     )

@@ -80,7 +80,7 @@ class AgendaPanel:
 
 
 def _today(db: Session, territory_id: int) -> dt.date:
-    return review._local_date(utcnow(), review._timezone(db, territory_id))
+    return review.local_date(utcnow(), review.territory_timezone(db, territory_id))
 
 
 def _marker(item: CouncilAgendaItem, sitting: CouncilSitting, today: dt.date) -> AgendaMarker:
@@ -137,7 +137,7 @@ def sittings_to_come(db: Session, territory_id: int) -> list[tuple[str, str]]:
 def panel(db: Session, viewer: Actor, initiative: Initiative) -> AgendaPanel:
     """The initiative's place on the council's agenda, for anyone who may see the initiative
     (NotFound otherwise), with the forms for the executive who may change it."""
-    involvement = review._visible(db, viewer, initiative)
+    involvement = review.visible_involvement(db, viewer, initiative)
     found = _live_item(db, initiative) if initiative.state in LIVE_STATES else None
     marker = _marker(*found, _today(db, initiative.territory_id)) if found else None
     manager = perm.can_decide(viewer, involvement) and initiative.state in LIVE_STATES
@@ -145,7 +145,7 @@ def panel(db: Session, viewer: Actor, initiative: Initiative) -> AgendaPanel:
     can_change = manager and marker is not None
     return AgendaPanel(
         marker=marker,
-        needs_deliberation=review.needs_deliberation(review._active_lines(db, initiative)),
+        needs_deliberation=review.needs_deliberation(review.active_lines(db, initiative)),
         can_schedule=can_schedule,
         can_change=can_change,
         sittings=sittings_to_come(db, initiative.territory_id) if can_schedule or can_change else [],
@@ -156,14 +156,14 @@ def panel(db: Session, viewer: Actor, initiative: Initiative) -> AgendaPanel:
 
 
 def _executive(db: Session, actor: Actor, initiative: Initiative) -> None:
-    involvement = review._visible(db, actor, initiative)
+    involvement = review.visible_involvement(db, actor, initiative)
     if not perm.can_decide(actor, involvement):
         if involvement.conflicted and perm.is_staff(actor):
             raise Forbidden(
                 _("Vous êtes porteur·se ou lié·e à cette initiative : vous ne pouvez pas l'inscrire au conseil.")
             )
         raise Forbidden(_("Seul l'exécutif de la commune fixe l'ordre du jour du conseil."))
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
 
 
 def _sitting_to_come(db: Session, initiative: Initiative, public_id: str) -> CouncilSitting:
@@ -231,7 +231,7 @@ def schedule(
     db.add(item)
     db.flush()
     _record(db, executive, "schedule", initiative, item, **_sitting_data(sitting))
-    review._tell_promoters(
+    review.tell_promoters(
         db,
         executive,
         initiative,
@@ -271,7 +271,7 @@ def postpone(
         db, executive, "postpone", initiative, item, reason=text,
         **_sitting_data(current, "from_"), **_sitting_data(sitting, "to_"),
     )  # fmt: skip
-    review._tell_promoters(
+    review.tell_promoters(
         db,
         executive,
         initiative,
@@ -293,7 +293,7 @@ def take_off(
     _record(db, executive, "take_off", initiative, item, reason=text, **_sitting_data(current))
     db.delete(item)
     db.flush()
-    review._tell_promoters(
+    review.tell_promoters(
         db,
         executive,
         initiative,

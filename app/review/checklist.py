@@ -165,7 +165,7 @@ def guard_decision(db: Session, initiative: Initiative, outcome: str) -> None:
 
 def _reviewer(db: Session, actor: Actor, initiative: Initiative) -> None:
     """NotFound for who may not see the checklist (residents), Forbidden for conflicted staff."""
-    involvement = review._visible(db, actor, initiative)
+    involvement = review.visible_involvement(db, actor, initiative)
     if not perm.is_staff(actor):
         raise NotFound(_("Cette page n'existe pas."))
     if not perm.can_review(actor, involvement):
@@ -174,7 +174,7 @@ def _reviewer(db: Session, actor: Actor, initiative: Initiative) -> None:
 
 def _editable(db: Session, actor: Actor, initiative: Initiative) -> None:
     _reviewer(db, actor, initiative)
-    review._lock(db, initiative)
+    review.lock_initiative(db, initiative)
     if initiative.state not in EDITABLE_STATES:
         raise Conflict(_("La décision est prise : les points de l'instruction ne peuvent plus changer."))
     _ensure_items(db, actor, initiative)
@@ -290,7 +290,7 @@ def request_opinion(
         raise Invalid(_("Choisissez une des valeurs proposées."), field="assignee")
     if due_on is None:
         raise Invalid(_("Ce champ est obligatoire."), field="due_on")
-    if due_on < review._local_date(utcnow(), review._timezone(db, initiative.territory_id)):
+    if due_on < review.local_date(utcnow(), review.territory_timezone(db, initiative.territory_id)):
         raise Invalid(_("La date d'échéance ne peut pas être dans le passé."), field="due_on")
     assignee_id = assignees[assignee_public_id]
     item.service_name = service
@@ -424,7 +424,7 @@ def checklist_view(db: Session, viewer: Actor, initiative: Initiative) -> Checkl
         names = {
             pid: name for pid, name in db.execute(select(Person.id, Person.display_name).where(Person.id.in_(ids)))
         }
-    today = review._local_date(utcnow(), review._timezone(db, initiative.territory_id))
+    today = review.local_date(utcnow(), review.territory_timezone(db, initiative.territory_id))
     items = [
         ItemView(
             public_id=r.public_id,

@@ -100,7 +100,7 @@ def get_initiative(db: Session, actor: Actor, public_id: str) -> Initiative:
     return initiative
 
 
-def _visible(db: Session, actor: Actor, initiative: Initiative) -> perm.Involvement:
+def visible_involvement(db: Session, actor: Actor, initiative: Initiative) -> perm.Involvement:
     if initiative.territory_id != actor.territory_id:
         raise NotFound(_("Cette initiative n'existe pas."))
     involvement = involvement_of(db, actor, initiative)
@@ -109,35 +109,35 @@ def _visible(db: Session, actor: Actor, initiative: Initiative) -> perm.Involvem
     return involvement
 
 
-def _lock(db: Session, initiative: Initiative) -> None:
+def lock_initiative(db: Session, initiative: Initiative) -> None:
     """Re-reads the initiative under a row lock (SQLite serialises writers with BEGIN IMMEDIATE)."""
     if db.get_bind().dialect.name != "sqlite":
         db.refresh(initiative, with_for_update=True)
 
 
-def _capacity(db: Session, actor: Actor, initiative: Initiative, action: Action) -> workflow.Actor:
-    involvement = _visible(db, actor, initiative)
+def acting_capacity(db: Session, actor: Actor, initiative: Initiative, action: Action) -> workflow.Actor:
+    involvement = visible_involvement(db, actor, initiative)
     capacity = perm.capacity_for(actor, involvement, action)
     if capacity is None:
         if involvement.conflicted and perm.is_staff(actor):
             raise Forbidden(_("Vous êtes porteur·se ou lié·e à cette initiative : vous ne pouvez pas l'instruire."))
         raise Forbidden(_("Votre rôle ne permet pas cette action."))
-    _lock(db, initiative)
+    lock_initiative(db, initiative)
     return capacity
 
 
-def _timezone(db: Session, territory_id: int) -> ZoneInfo:
+def territory_timezone(db: Session, territory_id: int) -> ZoneInfo:
     name = db.scalar(select(Territory.timezone).where(Territory.id == territory_id))
     return ZoneInfo(name or "Europe/Paris")
 
 
-def _local_date(moment: dt.datetime, tz: ZoneInfo) -> dt.date:
+def local_date(moment: dt.datetime, tz: ZoneInfo) -> dt.date:
     if moment.tzinfo is None:  # SQLite hands back naive UTC values
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(tz).date()
 
 
-def _move(
+def move(
     db: Session,
     actor: Actor,
     initiative: Initiative,
@@ -177,8 +177,8 @@ def _resume_deadline(db: Session, initiative: Initiative) -> int:
     """Adds the paused days to the deadline; returns them."""
     if initiative.paused_since is None:
         return 0
-    tz = _timezone(db, initiative.territory_id)
-    days = max(0, (_local_date(utcnow(), tz) - _local_date(initiative.paused_since, tz)).days)
+    tz = territory_timezone(db, initiative.territory_id)
+    days = max(0, (local_date(utcnow(), tz) - local_date(initiative.paused_since, tz)).days)
     if initiative.decision_due_on is not None:
         initiative.decision_due_on += dt.timedelta(days=days)
     initiative.paused_since = None
@@ -204,7 +204,7 @@ def promoter_ids(db: Session, initiative: Initiative) -> list[int]:
     return [pid for pid in ids if pid is not None]
 
 
-def _tell(
+def tell(
     db: Session,
     actor: Actor,
     initiative: Initiative,
@@ -231,20 +231,20 @@ def _tell(
         )
 
 
-def _tell_promoters(
+def tell_promoters(
     db: Session, actor: Actor, initiative: Initiative, subject: str, body: str, settings: Settings | None
 ) -> None:
-    _tell(db, actor, initiative, promoter_ids(db, initiative), subject, body, settings)
+    tell(db, actor, initiative, promoter_ids(db, initiative), subject, body, settings)
 
 
 # ---------------------------------------------------------------- review steps
 
 
 def assign_to_me(db: Session, agent: Actor, initiative: Initiative) -> Initiative:
-    involvement = _visible(db, agent, initiative)
+    involvement = visible_involvement(db, agent, initiative)
     if not perm.can_review(agent, involvement):
         raise Forbidden(_("Vous ne pouvez pas instruire cette initiative."))
-    _lock(db, initiative)
+    lock_initiative(db, initiative)
     if initiative.state not in QUEUE_STATES:
         raise Conflict(
             _("Action impossible : l'initiative est « %(state)s ».") % {"state": workflow.state_label(initiative.state)}
@@ -267,12 +267,12 @@ def assign_to_me(db: Session, agent: Actor, initiative: Initiative) -> Initiativ
 
 
 def start_review(db: Session, agent: Actor, initiative: Initiative, *, settings: Settings | None = None) -> Initiative:
-    capacity = _capacity(db, agent, initiative, Action.START_REVIEW)
+    capacity = acting_capacity(db, agent, initiative, Action.START_REVIEW)
     target = workflow.target_state(initiative.state, Action.START_REVIEW, capacity)
     if initiative.assigned_agent_person_id is None:
         initiative.assigned_agent_person_id = agent.person_id
-    _move(db, agent, initiative, target, Action.START_REVIEW)
-    _tell_promoters(
+    move(db, agent, initiative, target, Action.START_REVIEW)
+    tell_promoters(
         db,
         agent,
         initiative,
@@ -297,7 +297,7 @@ def request_changes(
 ) -> Initiative:
     """Asks the promoters for changes; the message goes into the thread and the deadline pauses."""
     body = _required(message, "message", MESSAGE_MAX_LENGTH)
-    capacity = _capacity(db, agent, initiative, Action.REQUEST_CHANGES)
+    capacity = acting_capacity(db, agent, initiative, Action.REQUEST_CHANGES)
     target = workflow.target_state(initiative.state, Action.REQUEST_CHANGES, capacity)
     _pause(initiative)
     db.add(
@@ -309,8 +309,8 @@ def request_changes(
             staff_only=False,
         )
     )
-    _move(db, agent, initiative, target, Action.REQUEST_CHANGES, reason=body)
-    _tell_promoters(
+    move(db, agent, initiative, target, Action.REQUEST_CHANGES, reason=body)
+    tell_promoters(
         db,
         agent,
         initiative,
@@ -323,14 +323,14 @@ def request_changes(
 
 def resubmit(db: Session, actor: Actor, initiative: Initiative, *, settings: Settings | None = None) -> Initiative:
     """The promoters (or an agent for them) send the initiative back after changes; the deadline resumes."""
-    capacity = _capacity(db, actor, initiative, Action.RESUBMIT)
+    capacity = acting_capacity(db, actor, initiative, Action.RESUBMIT)
     target = workflow.target_state(initiative.state, Action.RESUBMIT, capacity)
     days = _resume_deadline(db, initiative)
-    _move(db, actor, initiative, target, Action.RESUBMIT, data={"paused_days": days})
+    move(db, actor, initiative, target, Action.RESUBMIT, data={"paused_days": days})
     people = promoter_ids(db, initiative)
     if initiative.assigned_agent_person_id is not None:
         people.append(initiative.assigned_agent_person_id)
-    _tell(
+    tell(
         db,
         actor,
         initiative,
@@ -352,14 +352,14 @@ def put_on_hold(
     settings: Settings | None = None,
 ) -> Initiative:
     text = _required(reason, "reason", REASON_MAX_LENGTH)
-    capacity = _capacity(db, agent, initiative, Action.PUT_ON_HOLD)
-    if resume_on is not None and resume_on <= _local_date(utcnow(), _timezone(db, initiative.territory_id)):
+    capacity = acting_capacity(db, agent, initiative, Action.PUT_ON_HOLD)
+    if resume_on is not None and resume_on <= local_date(utcnow(), territory_timezone(db, initiative.territory_id)):
         raise Invalid(_("La date de reprise doit être dans le futur."), field="resume_on")
     target = workflow.target_state(initiative.state, Action.PUT_ON_HOLD, capacity)
     _pause(initiative)
     initiative.hold_reason = text
     initiative.resume_on = resume_on
-    _move(
+    move(
         db,
         agent,
         initiative,
@@ -368,7 +368,7 @@ def put_on_hold(
         reason=text,
         data={"resume_on": resume_on.isoformat() if resume_on else None},
     )
-    _tell_promoters(
+    tell_promoters(
         db,
         agent,
         initiative,
@@ -386,12 +386,12 @@ def abandon(
     from app.ledger import service as ledger
 
     text = _required(reason, "reason", REASON_MAX_LENGTH)
-    capacity = _capacity(db, agent, initiative, Action.ABANDON)
+    capacity = acting_capacity(db, agent, initiative, Action.ABANDON)
     target = workflow.target_state(initiative.state, Action.ABANDON, capacity)
     envelope = ledger.envelope_for(db, initiative) if initiative.committed_envelope_id is not None else None
     released = ledger.release_envelope(db, initiative)
-    _move(db, agent, initiative, target, Action.ABANDON, reason=text, data={"released_cents": released})
-    _tell_promoters(
+    move(db, agent, initiative, target, Action.ABANDON, reason=text, data={"released_cents": released})
+    tell_promoters(
         db,
         agent,
         initiative,
@@ -405,13 +405,13 @@ def abandon(
 
 
 def resume(db: Session, agent: Actor, initiative: Initiative, *, settings: Settings | None = None) -> Initiative:
-    capacity = _capacity(db, agent, initiative, Action.RESUME)
+    capacity = acting_capacity(db, agent, initiative, Action.RESUME)
     target = workflow.target_state(initiative.state, Action.RESUME, capacity)
     days = _resume_deadline(db, initiative)
     initiative.hold_reason = ""
     initiative.resume_on = None
-    _move(db, agent, initiative, target, Action.RESUME, data={"paused_days": days})
-    _tell_promoters(
+    move(db, agent, initiative, target, Action.RESUME, data={"paused_days": days})
+    tell_promoters(
         db,
         agent,
         initiative,
@@ -446,7 +446,7 @@ def post_message(
 ) -> ThreadMessage:
     """A message of the shared thread, or a staff-only note (staff who are not tied to it)."""
     text = _required(body, "body", MESSAGE_MAX_LENGTH)
-    involvement = _visible(db, actor, initiative)
+    involvement = visible_involvement(db, actor, initiative)
     if not perm.can_post(actor, involvement, staff_only=staff_only):
         raise Forbidden(_("Vous ne pouvez pas écrire ici."))
     message = ThreadMessage(
@@ -471,7 +471,7 @@ def post_message(
         people = promoter_ids(db, initiative)
         if initiative.assigned_agent_person_id is not None:
             people.append(initiative.assigned_agent_person_id)
-        _tell(
+        tell(
             db,
             actor,
             initiative,
@@ -485,7 +485,7 @@ def post_message(
 
 def thread(db: Session, viewer: Actor, initiative: Initiative) -> list[ThreadEntry]:
     """The messages the viewer may read, oldest first, with their authors' names (one query)."""
-    involvement = _visible(db, viewer, initiative)
+    involvement = visible_involvement(db, viewer, initiative)
     staff_view = perm.can_read_staff_notes(viewer, involvement)
     query = (
         select(ThreadMessage, Person)
@@ -517,7 +517,7 @@ def thread(db: Session, viewer: Actor, initiative: Initiative) -> list[ThreadEnt
 # ---------------------------------------------------------------- the decision
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dt.date):
@@ -525,15 +525,15 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(dataclasses.asdict(value))
+        return jsonable(dataclasses.asdict(value))
     return value
 
 
-def _active_lines(db: Session, initiative: Initiative) -> list[CommitmentLine]:
+def active_lines(db: Session, initiative: Initiative) -> list[CommitmentLine]:
     return list(
         db.scalars(
             select(CommitmentLine)
@@ -545,7 +545,7 @@ def _active_lines(db: Session, initiative: Initiative) -> list[CommitmentLine]:
 
 def _snapshot(balance: Balance, lines: list[CommitmentLine]) -> dict[str, Any]:
     return {
-        "balance": _jsonable(balance),
+        "balance": jsonable(balance),
         "lines": [
             {
                 "side": line.side,
@@ -612,12 +612,12 @@ def decide(
     from app.ledger import service as ledger
     from app.review import agenda, checklist
 
-    involvement = _visible(db, executive, initiative)
+    involvement = visible_involvement(db, executive, initiative)
     if not perm.can_decide(executive, involvement):
         if involvement.conflicted:
             raise Forbidden(_("Vous êtes porteur·se ou lié·e à cette initiative : vous ne pouvez pas en décider."))
         raise Forbidden(_("Seul l'exécutif de la commune décide."))
-    _lock(db, initiative)
+    lock_initiative(db, initiative)
     if outcome not in {o.value for o in Outcome}:
         raise Invalid(_("Choisissez une des valeurs proposées."), field="outcome")
     if act_kind not in {a.value for a in DecisionAct}:
@@ -628,14 +628,14 @@ def decide(
     reference = clean_text(act_reference or "")[:100]
     reason_text = clean_text(reason or "")[:MESSAGE_MAX_LENGTH]
     override_text = clean_text(override_reason or "")[:MESSAGE_MAX_LENGTH]
-    tz = _timezone(db, initiative.territory_id)
-    decided_on = decided_on or _local_date(utcnow(), tz)
-    if decided_on > _local_date(utcnow(), tz):
+    tz = territory_timezone(db, initiative.territory_id)
+    decided_on = decided_on or local_date(utcnow(), tz)
+    if decided_on > local_date(utcnow(), tz):
         raise Invalid(_("La date de la décision ne peut pas être dans le futur."), field="decided_on")
     if act_kind == DecisionAct.DELIBERATION and not reference:
         raise Invalid(_("Indiquez le numéro de la délibération."), field="act_reference")
     sitting_id = _sitting_id(db, initiative, sitting_public_id)
-    lines = _active_lines(db, initiative)
+    lines = active_lines(db, initiative)
     balance = ledger.balance(db, initiative)
     audit_data: dict[str, Any] = {"act_kind": act_kind, "act_reference": reference}
     if outcome == Outcome.DECLINE:
@@ -688,8 +688,8 @@ def decide(
     agenda.close(db, executive, initiative, decision)  # no longer awaiting the council sitting
     initiative.decided_at = utcnow()
     audit_data["decision"] = decision.public_id
-    _move(db, executive, initiative, target, action, reason=override_text or reason_text, data=audit_data)
-    _tell_promoters(db, executive, initiative, *_decision_message(initiative, target, reason_text), settings)
+    move(db, executive, initiative, target, action, reason=override_text or reason_text, data=audit_data)
+    tell_promoters(db, executive, initiative, *_decision_message(initiative, target, reason_text), settings)
     return decision
 
 
@@ -726,13 +726,13 @@ def process_releases(db: Session, envelope: FundEnvelope, *, settings: Settings 
     released: list[Initiative] = []
     for waiting in ledger.next_waiting(db, envelope):
         initiative = waiting.initiative
-        _lock(db, initiative)
+        lock_initiative(db, initiative)
         target = workflow.target_state(initiative.state, Action.ENVELOPE_RELEASED, workflow.Actor.SYSTEM)
         if not ledger.commit_envelope(db, initiative, max(0, waiting.amount_cents)):
             break  # first come, first served: the next ones wait behind this one
         system = dataclasses.replace(SYSTEM, territory_id=initiative.territory_id)
-        _move(db, system, initiative, target, Action.ENVELOPE_RELEASED, data={"amount_cents": waiting.amount_cents})
-        _tell_promoters(
+        move(db, system, initiative, target, Action.ENVELOPE_RELEASED, data={"amount_cents": waiting.amount_cents})
+        tell_promoters(
             db,
             system,
             initiative,
@@ -843,7 +843,7 @@ def _row(viewer: Actor, today: dt.date, tz: ZoneInfo, values: Any) -> QueueRow:
         assigned_to_me=assignee_id is not None and assignee_id == viewer.person_id,
         conflicted=bool(conflicted),
         submitted_at=submitted_at,
-        waiting_days=(today - _local_date(submitted_at, tz)).days if submitted_at else None,
+        waiting_days=(today - local_date(submitted_at, tz)).days if submitted_at else None,
         decision_due_on=due,
         paused=paused,
         overdue=due is not None and due < today and not paused and state in DEADLINE_STATES,
@@ -908,7 +908,7 @@ def queue_options(db: Session, territory_id: int) -> QueueOptions:
 
 def review_panel(db: Session, viewer: Actor, initiative: Initiative) -> perm.ReviewPanel:
     """The actions offered to this viewer, knowing exactly how they stand towards the initiative."""
-    return perm.panel(viewer, initiative, _visible(db, viewer, initiative))
+    return perm.panel(viewer, initiative, visible_involvement(db, viewer, initiative))
 
 
 @dataclass(frozen=True)
@@ -925,7 +925,7 @@ def decision_page(db: Session, executive: Actor, initiative: Initiative) -> Deci
     """What the executive needs on screen before deciding (the ledger's balance, the act's options)."""
     from app.ledger import service as ledger
 
-    involvement = _visible(db, executive, initiative)
+    involvement = visible_involvement(db, executive, initiative)
     if not perm.can_decide(executive, involvement):
         raise Forbidden(_("Vous ne pouvez pas décider de cette initiative."))
     balance = ledger.balance(db, initiative)
@@ -939,7 +939,7 @@ def decision_page(db: Session, executive: Actor, initiative: Initiative) -> Deci
         initiative=initiative,
         balance=balance,
         envelope_left_cents=balance.envelope_left_cents,
-        needs_deliberation=needs_deliberation(_active_lines(db, initiative)),
+        needs_deliberation=needs_deliberation(active_lines(db, initiative)),
         broken=broken_rules(balance),
         sittings=[(p, f"{d.isoformat()} — {t}") for p, d, t in sittings],
     )

@@ -187,7 +187,7 @@ def test_followers_hear_of_the_steps_after_signature(world: World, factory: Fact
     u.follow(world.database, initiative, world.agent)  # the agent follows, and will act
     with unit_of_work(world.database) as db:
         row = db.get_one(Initiative, initiative.id)
-        review._move(db, world.promoter_actor, row, S.IN_PROGRESS, Action.START_WORK)
+        review.move(db, world.promoter_actor, row, S.IN_PROGRESS, Action.START_WORK)
     [started] = u.notifications(world.database, resident.person_id)
     assert (started.kind, started.subject) == (KIND, "Les travaux de « Jardin partagé rue Lavoisier » commencent")
     assert started.link == f"/initiatives/{initiative.public_id}"
@@ -197,7 +197,7 @@ def test_followers_hear_of_the_steps_after_signature(world: World, factory: Fact
 
     with unit_of_work(world.database) as db:
         row = db.get_one(Initiative, initiative.id)
-        review._move(db, world.agent_actor, row, S.DELIVERED, Action.DELIVER)
+        review.move(db, world.agent_actor, row, S.DELIVERED, Action.DELIVER)
     assert [n.subject for n in u.notifications(world.database, resident.person_id)][-1] == (
         "« Jardin partagé rue Lavoisier » est réalisée"
     )
