@@ -200,6 +200,13 @@ class DemoSummary:
     promoters: list[str] = field(default_factory=list)
     envelopes: int = 0
     initiatives: int = 0
+    # Their follow-up (app.demo_followup): signed initiatives moved on, the equipment inventory,
+    # historical initiatives imported, initiatives placed on the map, entries shared with the library.
+    followups: list[str] = field(default_factory=list)
+    equipment: int = 0
+    historical: int = 0
+    located: int = 0
+    shared: int = 0
 
     @property
     def changed(self) -> bool:
@@ -213,6 +220,11 @@ class DemoSummary:
             or self.promoters
             or self.envelopes
             or self.initiatives
+            or self.followups
+            or self.equipment
+            or self.historical
+            or self.located
+            or self.shared
         )
 
 
@@ -453,10 +465,18 @@ def _initiatives(
     base_url: str,
     summary: DemoSummary,
 ) -> None:
-    """About 25 initiatives over five fiscal years, with their promoters and past envelopes."""
-    from app.demo_initiatives import load_initiatives  # imports this module's constants
+    """About 25 initiatives over five fiscal years, with their promoters and past envelopes, then
+    what became of the signed ones (work, delivery, evaluation, upkeep) and the town's equipment."""
+    from app.demo_followup import load_followup  # both import this module's constants
+    from app.demo_initiatives import load_initiatives
 
     loaded = load_initiatives(db, territory, staff, settings, base_url)
     summary.promoters += loaded.accounts
     summary.envelopes += loaded.envelopes
     summary.initiatives += loaded.initiatives
+    followed = load_followup(db, territory, staff, settings, base_url)
+    summary.followups += followed.moved
+    summary.equipment += followed.equipment
+    summary.historical += followed.historical
+    summary.located += followed.located
+    summary.shared += followed.shared

@@ -217,6 +217,8 @@ class DemoInitiative:
     general_interest: str = ""
     town_request: str = ""
     address: str = ""
+    # Where it is, for the map: (latitude, longitude) in decimal degrees, within Loos-en-Gohelle.
+    point: tuple[str, str] | None = None
     # Past years: the (month, day) of submission; current year: how many days ago.
     submitted: tuple[int, int] = (3, 1)
     days_ago: int = 0
@@ -244,6 +246,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     # ------------------------------------------------------------ four years ago
     DemoInitiative(
         title="Jardin partagé de la Cité 5",
+        point=("50.453940", "2.776110"),
         promoter=_mail("martine.delattre"),
         neighbourhood="Cité 5",
         theme="Plan paysager",
@@ -264,6 +267,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Nichoirs à hirondelles de la Cité 12",
+        point=("50.464760", "2.802040"),
         promoter=_mail("jean-pierre.wattez"),
         neighbourhood="Cité 12",
         theme="Biodiversité",
@@ -285,6 +289,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Dépavage de la cour de l'école Basly",
+        point=("50.458810", "2.795230"),
         promoter=_mail("aurelie.dubois"),
         neighbourhood="Centre-ville",
         theme="Eau",
@@ -311,6 +316,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Piste de VTT de descente sur le terril 11/19",
+        point=("50.443580", "2.782960"),
         promoter=_mail("thierry.lefranc"),
         neighbourhood="Base 11/19",
         theme="Implication des habitant·es",
@@ -334,6 +340,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     # ------------------------------------------------------------ three years ago
     DemoInitiative(
         title="Boîte à livres de la place de la République",
+        point=("50.457420", "2.792880"),
         promoter=_mail("sophie.leclercq"),
         neighbourhood="Centre-ville",
         theme="Information et formation",
@@ -357,6 +364,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Bacs comestibles du square des Castors",
+        point=("50.455960", "2.805210"),
         promoter=_mail("gerard.vasseur"),
         neighbourhood="Cité des Castors",
         theme="Plan paysager",
@@ -373,6 +381,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Fresque de la mémoire minière de la Cité Belgique",
+        point=("50.450930", "2.780140"),
         promoter=_mail("rachid.haddou"),
         neighbourhood="Cité Belgique",
         theme="Patrimoine et mémoire",
@@ -436,6 +445,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     # ------------------------------------------------------------ two years ago
     DemoInitiative(
         title="Modules de skatepark de la Cité 14",
+        point=("50.461870", "2.809310"),
         promoter=_mail("enzo.lemaire"),
         guardian=_mail("sandrine.lemaire"),
         neighbourhood="Cité 14",
@@ -466,6 +476,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Ramassage de déchets sur le terril 11/19",
+        point=("50.444720", "2.786420"),
         promoter=_mail("thierry.lefranc"),
         neighbourhood="Base 11/19",
         theme="Déchets",
@@ -509,6 +520,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     # ------------------------------------------------------------ last year
     DemoInitiative(
         title="Repair café de la Cité 12",
+        point=("50.463690", "2.800380"),
         promoter=_mail("chantal.delporte"),
         neighbourhood="Cité 12",
         theme="Déchets",
@@ -535,6 +547,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Cuve d'eau de pluie des jardins familiaux",
+        point=("50.460240", "2.797610"),
         promoter=_mail("bernard.wallart"),
         neighbourhood="Centre-ville",
         theme="Eau",
@@ -559,6 +572,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Balade contée de la mémoire minière",
+        point=("50.464350", "2.800910"),
         promoter=_mail("jean-pierre.wattez"),
         neighbourhood="Cité 12",
         theme="Patrimoine et mémoire",
@@ -592,6 +606,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Verger partagé de la Cité des Castors",
+        point=("50.454880", "2.807070"),
         promoter=_mail("gerard.vasseur"),
         neighbourhood="Cité des Castors",
         theme="Plan paysager",
@@ -612,6 +627,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     # ------------------------------------------------------------ this year
     DemoInitiative(
         title="Abri vélos de la Cité Bellevue",
+        point=("50.449680", "2.773420"),
         promoter=_mail("melanie.bruneel"),
         neighbourhood="Cité Bellevue",
         theme="Déplacements doux",
@@ -635,6 +651,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Haie champêtre de la Cité 14",
+        point=("50.462230", "2.809870"),
         promoter=_mail("sandrine.lemaire"),
         neighbourhood="Cité 14",
         theme="Plan paysager",
@@ -653,6 +670,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Table de pique-nique et bancs de la Cité Bellevue",
+        point=("50.449210", "2.772810"),
         promoter=_mail("melanie.bruneel"),
         neighbourhood="Cité Bellevue",
         theme="Implication des habitant·es",
@@ -723,6 +741,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Composteurs partagés de la Cité 5",
+        point=("50.452640", "2.775190"),
         promoter=_mail("martine.delattre"),
         neighbourhood="Cité 5",
         theme="Déchets",
@@ -738,6 +757,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Potager pédagogique de l'école Ovide-Leroy",
+        point=("50.456310", "2.790460"),
         promoter=_mail("aurelie.dubois"),
         neighbourhood="Centre-ville",
         theme="Plan paysager",
@@ -754,6 +774,7 @@ INITIATIVES: tuple[DemoInitiative, ...] = (
     ),
     DemoInitiative(
         title="Fresque sur le transformateur de la Cité 14",
+        point=("50.462810", "2.808690"),
         promoter=_mail("thierry.lefranc"),
         neighbourhood="Cité 14",
         theme="Patrimoine et mémoire",
@@ -905,6 +926,8 @@ def _input(c: _Context, spec: DemoInitiative, start: dt.date) -> InitiativeInput
             "neighbourhood_id": c.neighbourhoods[spec.neighbourhood],
             "theme_id": c.themes[spec.theme],
             "address": spec.address,
+            "latitude": spec.point[0] if spec.point else None,
+            "longitude": spec.point[1] if spec.point else None,
             "start_on": start,
             "end_on": start + dt.timedelta(weeks=spec.weeks),
             "beneficiary_kind": spec.beneficiary_kind,
