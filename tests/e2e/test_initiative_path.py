@@ -138,6 +138,7 @@ def test_resident_agent_and_executive_take_an_initiative_to_a_signed_convention(
     agent.wait_for_load_state()
     axe.check(agent, "checklist started")
     items = agent.locator("ol.checklist-items > li")
+    items.first.wait_for()  # the started checklist may arrive by an HTMX swap after the load event
     count = items.count()
     assert count >= 1
     for index in range(count):
