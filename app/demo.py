@@ -207,6 +207,9 @@ class DemoSummary:
     historical: int = 0
     located: int = 0
     shared: int = 0
+    # Its petitions (app.demo_petitions): civic petitions and the legal request created, their signatures.
+    petitions: list[str] = field(default_factory=list)
+    signatures: int = 0
 
     @property
     def changed(self) -> bool:
@@ -225,6 +228,8 @@ class DemoSummary:
             or self.historical
             or self.located
             or self.shared
+            or self.petitions
+            or self.signatures
         )
 
 
@@ -466,9 +471,11 @@ def _initiatives(
     summary: DemoSummary,
 ) -> None:
     """About 25 initiatives over five fiscal years, with their promoters and past envelopes, then
-    what became of the signed ones (work, delivery, evaluation, upkeep) and the town's equipment."""
+    what became of the signed ones (work, delivery, evaluation, upkeep) and the town's equipment,
+    and the petitions of the last two years (some linked to those initiatives)."""
     from app.demo_followup import load_followup  # both import this module's constants
     from app.demo_initiatives import load_initiatives
+    from app.demo_petitions import load_petitions
 
     loaded = load_initiatives(db, territory, staff, settings, base_url)
     summary.promoters += loaded.accounts
@@ -480,3 +487,6 @@ def _initiatives(
     summary.historical += followed.historical
     summary.located += followed.located
     summary.shared += followed.shared
+    petitions = load_petitions(db, territory, staff, settings)
+    summary.petitions += petitions.petitions
+    summary.signatures += petitions.signatures

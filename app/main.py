@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from app.api import evaluations as evaluations_api
     from app.api import followup as followup_api
     from app.api import initiatives as initiatives_api
+    from app.api import petitions as petitions_api
     from app.api import routes as api_routes
     from app.api import updates as updates_api
     from app.api import workdays as workdays_api
@@ -77,6 +78,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from app.media import routes as media_routes
     from app.moderation import routes as moderation_routes
     from app.notifications import routes as notification_routes
+    from app.petitions import legal_routes as petitions_legal_routes
+    from app.petitions import paper_routes, signing_routes
+    from app.petitions import routes as petitions_routes
     from app.privacy import routes as privacy_routes
     from app.review import routes as review_routes
     from app.updates import routes as updates_routes
@@ -109,6 +113,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         workdays_routes,
         equipment_routes,
         evaluation_routes,
+        # Before the petitions' pages: /petitions/{id}/signer... are the signing module's.
+        # Before the petitions' pages: a legal request's procedure, receipt, roll check and extract.
+        petitions_legal_routes,
+        signing_routes,
+        paper_routes,
+        petitions_routes,
     ):
         app.include_router(module.router, dependencies=html_deps, include_in_schema=False)
     if not settings.is_production:
@@ -120,6 +130,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(followup_api.router)
     app.include_router(workdays_api.router)
     app.include_router(updates_api.router)
+    app.include_router(petitions_api.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -27,6 +27,14 @@ from app.mail.models import OutboxEmail
 from app.media.models import InitiativePhoto, StoredFile
 from app.moderation.models import ContentReport, HiddenContent
 from app.notifications.models import Notification, NotificationPreference
+from app.petitions.models import (
+    LegalQuarterSignature,
+    PaperBatch,
+    Petition,
+    PetitionAnswer,
+    PetitionCount,
+    PetitionSignature,
+)
 from app.review.models import CouncilAgendaItem, FundChecklistItem, InterestDeclaration, ReviewItem
 from app.territories.models import CouncilSitting, Neighbourhood, Territory, TerritoryHost, Theme
 from app.updates.models import ProgressUpdate, ProgressUpdatePhoto
@@ -70,13 +78,19 @@ __all__ = [
     "InitiativePhoto",
     "InterestDeclaration",
     "Job",
+    "LegalQuarterSignature",
     "LibraryEntry",
     "Milestone",
     "Neighbourhood",
     "Notification",
     "NotificationPreference",
     "OutboxEmail",
+    "PaperBatch",
     "Person",
+    "Petition",
+    "PetitionAnswer",
+    "PetitionCount",
+    "PetitionSignature",
     "ProgressUpdate",
     "ProgressUpdatePhoto",
     "Rate",

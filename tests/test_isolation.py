@@ -63,6 +63,7 @@ def _populate(factory: Factory, slug: str) -> None:
         db.add(Theme(territory_id=tid, name=f"Thème {slug}"))
         db.add(CouncilSitting(territory_id=tid, sitting_date=dt.date(2027, 1, 15), title="Séance"))
         _populate_history_and_library(db, tid)
+        _populate_petitions(db, tid)
 
 
 def _populate_history_and_library(db: Session, tid: int) -> None:
@@ -87,6 +88,24 @@ def _populate_history_and_library(db: Session, tid: int) -> None:
             shared_at=utcnow(),
         )
     )
+
+
+def _populate_petitions(db: Session, tid: int) -> None:
+    """An open petition with an answer draft, a submitted one (agents' routes) and a legal request
+    handed to the mayor (its procedure routes)."""
+    from app.db.base import utcnow
+    from app.petitions.models import Petition, PetitionAnswer
+
+    opened = Petition(territory_id=tid, title="Éclairage", request="Des lampes.", state="open", opened_at=utcnow())
+    submitted = Petition(territory_id=tid, title="Bancs", request="Des bancs.", state="submitted")
+    legal = Petition(
+        territory_id=tid, kind="legal", legal_purpose="consultation", title="Consultation", request="Consulter.",
+        state="closed", opened_at=utcnow(), closed_at=utcnow(), received_at=utcnow(), legal_stage="submitted_to_mayor",
+        electors_frozen=5000, answer_threshold=500, answer_threshold_reached_at=utcnow(),
+    )  # fmt: skip
+    db.add_all([opened, submitted, legal])
+    db.flush()
+    db.add(PetitionAnswer(territory_id=tid, petition_id=opened.id, outcome="transmitted", text="Transmise."))
 
 
 def test_every_identifier_route_hides_other_territories(app: FastAPI, factory: Factory, client: TestClient) -> None:

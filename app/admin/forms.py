@@ -137,6 +137,8 @@ class RulesForm(BaseModel):
     pt_answer_deadline_days: int = Field(ge=1, le=365)
     pt_open_period_months: int = Field(ge=1, le=24)
     pt_threshold_basis: Literal["town", "total"] = "town"
+    # The petitions' charter, one reason a line: "key: label" (empty: unchanged).
+    pt_charter_text: str = Field(default="", max_length=10_000)
     scheme_intro: str = Field(default="", max_length=5000)
     require_second_factor_for_staff: bool = False
 
@@ -145,10 +147,19 @@ class RulesForm(BaseModel):
     def _decimals(cls, value: Any) -> Any:
         return parse_decimal(value)
 
+    @field_validator("pt_charter_text")
+    @classmethod
+    def _charter(cls, value: str) -> str:
+        parse_charter(value)
+        return value
+
     def apply(self, current: TerritorySettings) -> TerritorySettings:
         data = current.model_dump(mode="json")
         for key, value in self.model_dump().items():
-            if key.startswith("ff_"):
+            if key == "pt_charter_text":
+                if value.strip():
+                    data["petitions"]["charter"] = parse_charter(value)
+            elif key.startswith("ff_"):
                 data["fifty_fifty"][key[3:]] = value
             elif key.startswith("pt_"):
                 data["petitions"][key[3:]] = value
@@ -163,9 +174,37 @@ class RulesForm(BaseModel):
             values["ff_" + key] = value
         for key, value in settings.petitions.model_dump().items():
             values["pt_" + key] = str(value).replace(".", ",") if isinstance(value, float) else value
+        values.pop("pt_charter", None)
+        values["pt_charter_text"] = "\n".join(f"{r.key}: {_(r.label)}" for r in settings.petitions.charter)
         values["scheme_intro"] = settings.scheme_intro
         values["require_second_factor_for_staff"] = settings.require_second_factor_for_staff
         return values
+
+
+CHARTER_LINE_RE = re.compile(r"^([a-z0-9_]{1,32})\s*:\s*(\S.{0,299})$")
+
+
+def parse_charter(text: str) -> list[dict[str, str]]:
+    """The charter's lines "key: label" as reasons (ValueError with a translated message)."""
+    reasons: list[dict[str, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        match = CHARTER_LINE_RE.match(line)
+        if match is None:
+            raise ValueError(
+                _("Ligne %(n)s : écrivez une clé (minuscules, chiffres, _), deux-points, puis le motif.")
+                % {"n": number}
+            )
+        if any(r["key"] == match.group(1) for r in reasons):
+            raise ValueError(_("Ligne %(n)s : cette clé est déjà utilisée.") % {"n": number})
+        reasons.append({"key": match.group(1), "label": match.group(2).strip()})
+    if text.strip() and not reasons:
+        raise ValueError(_("La charte doit compter au moins un motif."))
+    if len(reasons) > 30:
+        raise ValueError(_("La charte compte au plus 30 motifs."))
+    return reasons
 
 
 MONTHS = (
@@ -213,6 +252,16 @@ PETITION_FIELDS = (
         N_("Les personnes qui vivent, travaillent ou utilisent les services de la commune, ou toutes les signatures."),
         "select",
         (("town", N_("liées à la commune")), ("total", N_("toutes les signatures"))),
+    ),
+    FieldSpec(
+        "pt_charter_text",
+        N_("Charte des pétitions : les motifs pour lesquels une pétition n'est pas publiée"),
+        N_(
+            "Un motif par ligne : une clé, deux-points, puis le motif (par exemple « hors_competence : "
+            "La demande ne relève pas de la commune. »). Gardez les clés existantes : elles relient les "
+            "pétitions déjà refusées à leur motif. La charte est publiée sur la page /petitions/charte."
+        ),
+        "textarea",
     ),
 )
 

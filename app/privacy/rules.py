@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from app.mail.service import queue_email
 from app.moderation.models import ContentReport, ReportStatus
 from app.notifications.models import Notification
 from app.notifications.service import territory_base_url
+from app.petitions.models import Petition, PetitionAnswer, PetitionKind, PetitionSignature
 from app.privacy.erasure import deletion_blockers, erase_person
 from app.privacy.registry import (
     CONSENT,
@@ -31,6 +32,8 @@ from app.privacy.registry import (
     register_activity,
     register_rule,
 )
+from app.territories.models import Territory
+from app.territories.settings_schema import TerritorySettings
 from app.web.i18n import N_, date, use_locale
 
 UNVERIFIED_ACCOUNT = dt.timedelta(days=7)
@@ -137,6 +140,64 @@ def erase_handled_reports(db: Session, now: dt.datetime) -> int:
             )
         )
     )
+
+
+def _months_later(moment: dt.datetime, months: int) -> dt.datetime:
+    # Calendar months: the 31st becomes the month's last day.
+    year, month = divmod(moment.month - 1 + months, 12)
+    year, month = moment.year + year, month + 1
+    next_month = dt.date(year + month // 12, month % 12 + 1, 1)
+    day = min(moment.day, (next_month - dt.timedelta(days=1)).day)
+    return moment.replace(year=year, month=month, day=day)
+
+
+def erase_civic_signers(db: Session, now: dt.datetime) -> int:
+    """Civic petitions' signers: names, e-mails, postcodes and links to accounts erased a set time
+    (a territory setting, default 12 months) after the answer or the closing, whichever is later.
+    A petition whose answer is still owed keeps them. The rows stay, stamps and relation included,
+    so that counts and thresholds never change."""
+    erased = 0
+    territories = db.execute(select(Territory.id, Territory.settings_json)).all()
+    for territory_id, settings_json in territories:
+        months = TerritorySettings.model_validate(settings_json or {}).petitions.signer_data_months
+        rows = db.execute(
+            select(Petition.id, Petition.closed_at, Petition.answer_threshold_reached_at, PetitionAnswer.published_at)
+            .outerjoin(PetitionAnswer, PetitionAnswer.petition_id == Petition.id)
+            .where(
+                Petition.territory_id == territory_id,
+                Petition.kind == PetitionKind.CIVIC,
+                Petition.closed_at.is_not(None),
+            )
+        ).all()
+        for petition_id, closed_at, threshold_reached_at, answered_at in rows:
+            assert closed_at is not None  # filtered above
+            if threshold_reached_at is not None and answered_at is None:
+                continue  # the town still owes its answer
+            ended = closed_at if answered_at is None or answered_at < closed_at else answered_at
+            if _months_later(ended, months) > now:
+                continue
+            erased += _count(
+                db.execute(
+                    update(PetitionSignature)
+                    .where(PetitionSignature.petition_id == petition_id, PetitionSignature.erased_at.is_(None))
+                    .values(
+                        person_id=None,
+                        display_name="",
+                        name_key=None,
+                        email=None,
+                        email_key=None,
+                        email_slot=None,
+                        postcode="",
+                        confirm_token_hash=None,
+                        source_hash="",
+                        show_name=False,
+                        notify=False,
+                        invite_if_project=False,
+                        erased_at=now,
+                    )
+                )
+            )
+    return erased
 
 
 def erase_used_form_nonces(db: Session, now: dt.datetime) -> int:
@@ -382,6 +443,32 @@ HANDLED_REPORTS = register_rule(
     )
 )
 
+CIVIC_SIGNERS = register_rule(
+    RetentionRule(
+        kind="civic_signers",
+        label=N_("Signataires des pétitions citoyennes (nom, e-mail, code postal) ; les nombres restent"),
+        legal_basis=PUBLIC_INTEREST,
+        action="erase",
+        period=N_("12 mois (réglage de la commune)"),
+        apply=erase_civic_signers,
+        starts=N_("après la réponse ou la clôture, la plus tardive des deux"),
+    )
+)
+LEGAL_REQUEST_SIGNERS = register_rule(
+    RetentionRule(
+        kind="legal_request_signers",
+        label=N_(
+            "Signataires des demandes de consultation (article L1112-16 du CGCT) : identité, adresse, date de "
+            "naissance, résultat de la vérification sur la liste électorale"
+        ),
+        legal_basis=LEGAL_OBLIGATION,
+        action="keep_restricted",
+        # Consultable at the town hall as the law allows; sorted with the archivist, never erased here.
+        period=N_("durée d'utilité administrative des archives"),
+        starts=N_("après la décision du conseil ; consultation sur demande en mairie par extrait"),
+    )
+)
+
 register_activity(
     ProcessingActivity(
         key="accounts",
@@ -440,6 +527,7 @@ register_activity(
             "signed_conventions",
             "staged_imports",
             "handled_reports",
+            "civic_signers",
         ),
     )
 )
@@ -455,6 +543,7 @@ register_activity(
         data_categories=N_("Nom, prénoms, adresse, inscription sur la liste électorale de la commune."),
         data_subjects=N_("Électeur·ices signataires."),
         recipients=N_("Service des élections de la commune ; conseil municipal (nombre de signatures)."),
+        retention_kinds=("legal_request_signers",),
     )
 )
 register_activity(

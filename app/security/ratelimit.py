@@ -28,6 +28,10 @@ LIMITS: dict[str, str] = {
     # flood the agents' moderation queue.
     "report:ip": "10/hour",
     "report:account": "30/hour",
+    # Signing: an abuse ceiling only. Ordinary bursts from one address (a school, a town-hall
+    # kiosk) are flagged silently by the signing service, not refused.
+    "sign:ip": "300/hour",
+    "sign:email": "10/hour",
 }
 
 

@@ -120,6 +120,9 @@ def test_openapi_documents_the_api_only(app: FastAPI, client: TestClient) -> Non
     assert schema["paths"], "the API is documented"
     assert all(path.startswith("/api/v1/") for path in schema["paths"])
     assert "401" in schema["paths"]["/api/v1/me"]["get"]["responses"]
+    # Two models of the same name in two modules get module-qualified names ("app__api__x__Y"):
+    # every schema keeps a plain, stable name for the API's clients.
+    assert not [name for name in schema["components"]["schemas"] if "__" in name]
 
 
 def test_a_call_records_the_tokens_last_use(client: TestClient, factory: Factory) -> None:

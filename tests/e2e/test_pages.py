@@ -97,3 +97,40 @@ def test_staff_pages(
     seen = walk(page, axe, live_server.url(start), "main, header", staff)
     assert any("/agents" in address for address in seen), seen
     assert len(seen) > 3, seen
+
+
+def test_petition_pages(
+    page: Page, live_server: LiveServer, towns: dict[str, int], factory: Factory, axe: AxeAudit
+) -> None:
+    """The petitions' public and staff pages: list, charter, a petition with its count, the agents'
+    queue, a submitted petition's moderation box and the answer page."""
+    from app.db.session import unit_of_work
+    from app.petitions import counting
+    from app.petitions import service as petitions
+    from tests.petitions import helpers as ph
+
+    tid = towns["loos"]
+    author = ph.viewer(off_loop(factory.account, "auteur.petition@example.org"))
+    agent_account = off_loop(factory.account, "agent.petition@example.org", roles=("agent", "executive"))
+    agent = ph.viewer(agent_account, "agent", "executive")
+    opened = off_loop(ph.opened, factory.database, author, agent, tid, title="Éclairer le chemin du stade")
+    off_loop(ph.add_signatures, factory.database, opened, 12)
+    submitted = off_loop(ph.start, factory.database, author, tid, title="Des bancs au parc")
+
+    def submit_and_count() -> None:
+        with unit_of_work(factory.database) as db:
+            petitions.submit(db, author, tid, submitted)
+        with unit_of_work(factory.database) as db:
+            counting.recount(db)
+
+    off_loop(submit_and_count)
+    log_in(page, axe, live_server, "agent.petition@example.org")
+    seen = walk(page, axe, live_server.url("/petitions"), "main", ("/petitions",))
+    assert any("/petitions/a-moderer" in address for address in seen), seen
+    assert any(address.endswith("/reponse") for address in seen), seen
+    # A submitted petition's page (same address shape as the open one): the moderation box.
+    response = page.goto(live_server.url(f"/petitions/{submitted}"))
+    assert response is not None
+    assert response.status == 200
+    expect(page.get_by_role("button", name="Publier : ouvrir aux signatures")).to_be_visible()
+    axe.check(page)
