@@ -20,7 +20,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -97,6 +97,12 @@ class DecisionInput(BaseModel):
     text: str = Field(default="", max_length=DECISION_MAX_LENGTH)
     deliberation_number: str = Field(default="", max_length=40)
     deliberation_date: dt.date | None = None
+
+    @field_validator("deliberation_date", mode="before")
+    @classmethod
+    def _blank_date(cls, value: object) -> object:
+        # The form's date field is optional: a browser sends it empty.
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class ExtractInput(BaseModel):

@@ -491,3 +491,16 @@ def test_pages_through_the_whole_procedure(
     assert other_client.get(f"{show}/accuse-de-reception").status_code == 404
     # Signers were never told anything.
     assert _signer_messages(factory, w) == (0, 0)
+
+
+def test_the_decision_form_takes_an_empty_optional_date() -> None:
+    # A browser always sends the optional date field, empty when not filled in.
+    from app.petitions.legal import DecisionInput
+
+    assert (
+        DecisionInput.model_validate(
+            {"text": "Le conseil organise la consultation.", "deliberation_date": ""}
+        ).deliberation_date
+        is None
+    )
+    assert DecisionInput.model_validate({"deliberation_date": "2026-12-03"}).deliberation_date == dt.date(2026, 12, 3)
