@@ -166,7 +166,9 @@ def queue(request: Request, territory: CurrentTerritory, viewer: RequireAgent, d
 @router.get("/mes-petitions", name="petitions:mine")
 def mine(request: Request, territory: CurrentTerritory, viewer: CurrentViewer, db: ReadSession) -> HTMLResponse:
     rows = [(p, petitions.state_label(p.state)) for p in petitions.mine(db, viewer, territory.id)]
-    return render(request, "pages/petitions/mine.html", {"rows": rows})
+    return render(
+        request, "pages/petitions/mine.html", {"rows": rows, "signed": petitions.signed(db, viewer, territory.id)}
+    )
 
 
 @router.post("/initiatives/{public_id}/en-petition", name="petitions:from_initiative")

@@ -37,6 +37,7 @@ from app.petitions.models import (
     PetitionAnswer,
     PetitionCount,
     PetitionKind,
+    PetitionSignature,
     PetitionState,
 )
 from app.petitions.subjects import PETITION
@@ -647,3 +648,41 @@ def mine(db: Session, actor: Actor, territory_id: int) -> list[Petition]:
             .order_by(Petition.id.desc())
         )
     )
+
+
+@dataclass(frozen=True)
+class SignedRow:
+    petition: Petition
+    state_label: str
+    legal_stage_label: str
+    signed_at: dt.datetime
+    counted: bool  # False: waiting for the e-mail's confirmation, or kept aside for an agent's check
+    roll_status: str | None  # legal requests, once checked against the electoral roll
+
+
+def signed(db: Session, actor: Actor, territory_id: int) -> list[SignedRow]:
+    """The petitions the person signed with their account and did not withdraw, latest first, in one
+    query: how legal-request signers (who get no notifications) follow what became of them."""
+    if actor.person_id is None or actor.territory_id != territory_id:
+        return []
+    rows = db.execute(
+        select(Petition, PetitionSignature)
+        .join(PetitionSignature, PetitionSignature.petition_id == Petition.id)
+        .where(
+            Petition.territory_id == territory_id,
+            PetitionSignature.person_id == actor.person_id,
+            PetitionSignature.withdrawn_at.is_(None),
+        )
+        .order_by(PetitionSignature.id.desc())
+    ).all()
+    return [
+        SignedRow(
+            petition=petition,
+            state_label=state_label(petition.state),
+            legal_stage_label=_(LEGAL_STAGE_LABELS[LegalStage(petition.legal_stage)]) if petition.legal_stage else "",
+            signed_at=signature.created_at,
+            counted=signature.counted_at is not None and signature.invalidated_at is None,
+            roll_status=signature.roll_status,
+        )
+        for petition, signature in rows
+    ]
