@@ -171,7 +171,7 @@ def initiative_detail(db: Session, actor: Actor, territory_id: int, public_id: s
     )
 
 
-def _row_id(
+def row_id(
     db: Session, model: type[Neighbourhood] | type[Theme], territory_id: int, public_id: str | None
 ) -> int | None:
     if not public_id:
@@ -181,10 +181,10 @@ def _row_id(
 
 def initiative_input(db: Session, territory_id: int, body: InitiativeCreate) -> InitiativeInput:
     """The form's input, with the neighbourhood and the theme found by public id in this territory."""
-    neighbourhood_id = _row_id(db, Neighbourhood, territory_id, body.neighbourhood_id)
+    neighbourhood_id = row_id(db, Neighbourhood, territory_id, body.neighbourhood_id)
     if body.neighbourhood_id and neighbourhood_id is None:
         raise Invalid(_("Quartier inconnu dans ce territoire."), field="neighbourhood_id")
-    theme_id = _row_id(db, Theme, territory_id, body.theme_id)
+    theme_id = row_id(db, Theme, territory_id, body.theme_id)
     if body.theme_id and theme_id is None:
         raise Invalid(_("Choisissez une thématique de la liste."), field="theme_id")
     values = body.model_dump()

@@ -22,6 +22,7 @@ from app.accounts.routes import client_ip
 from app.accounts.viewer import Viewer
 from app.api.deps import ApiViewer, ReadScope, WriteScope
 from app.api.idempotency import MAX_KEY_LENGTH
+from app.api.initiative_service import row_id
 from app.api.initiatives import IDEMPOTENCY_NOTE, _once
 from app.api.petition_schemas import (
     MAX_EXPORT_PAGE,
@@ -185,7 +186,7 @@ def petition_page(
         ~hidden_clause(PETITION, Petition.public_id),
     ]
     if tab is not None:
-        conditions.append(petitions._tab_clause(tab))
+        conditions.append(petitions.tab_clause(tab))
     if neighbourhood:
         conditions.append(hood.public_id == neighbourhood)
     if theme:
@@ -228,20 +229,12 @@ def petition_page(
     return PetitionPage(items=items, total=total, limit=limit, offset=offset)
 
 
-def _row_id(
-    db: Session, model: type[Neighbourhood] | type[Theme], territory_id: int, public_id: str | None
-) -> int | None:
-    if not public_id:
-        return None
-    return db.scalar(select(model.id).where(model.public_id == public_id, model.territory_id == territory_id))
-
-
 def petition_input(db: Session, territory_id: int, body: PetitionCreate) -> PetitionInput:
     """The form's input, with the neighbourhood and the theme found by public id in this territory."""
-    neighbourhood_id = _row_id(db, Neighbourhood, territory_id, body.neighbourhood_id)
+    neighbourhood_id = row_id(db, Neighbourhood, territory_id, body.neighbourhood_id)
     if body.neighbourhood_id and neighbourhood_id is None:
         raise Invalid(_("Quartier inconnu dans ce territoire."), field="neighbourhood_id")
-    theme_id = _row_id(db, Theme, territory_id, body.theme_id)
+    theme_id = row_id(db, Theme, territory_id, body.theme_id)
     if body.theme_id and theme_id is None:
         raise Invalid(_("Choisissez une thématique de la liste."), field="theme_id")
     values = body.model_dump()

@@ -412,7 +412,7 @@ class ListPage:
     filters: PetitionFilters
 
 
-def _tab_clause(tab: str) -> object:
+def tab_clause(tab: str) -> object:
     answered = exists().where(PetitionAnswer.petition_id == Petition.id, PetitionAnswer.published_at.is_not(None))
     if tab == "open":
         return Petition.state == PetitionState.OPEN.value
@@ -438,7 +438,7 @@ def list_page(db: Session, territory_id: int, filters: PetitionFilters) -> ListP
         Petition.state.in_([s.value for s in perm.PUBLIC_STATES]),
         ~hidden_clause(PETITION, Petition.public_id),
     ]
-    tab = _tab_clause(filters.tab)
+    tab = tab_clause(filters.tab)
     if tab is not None:
         conditions.append(tab)  # type: ignore[arg-type]
     if filters.neighbourhood:
